@@ -1,0 +1,92 @@
+package io.dynamometrics.cli;
+
+import io.dynamometrics.transport.NatsTransport;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The default command: aggregate a Dynamo fleet from NATS and serve it to Prometheus. */
+@Command(
+    name = "dynamo-metrics",
+    mixinStandardHelpOptions = true,
+    versionProvider = AggregateCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    subcommands = {MockWorkerCommand.class},
+    description = {
+      "Polls every Dynamo worker's load metrics over NATS ($SRV.STATS), counts KV hit-rate events,",
+      "aggregates across workers and serves Prometheus metrics on /metrics, with /healthz and /readyz.",
+      "Reads every Dynamo wire generation (hashed G1 and plain G2/G3 service names, flat and nested metrics)."
+    })
+final class AggregateCommand implements Callable<Integer> {
+  @Mixin PollOptions poll;
+  @Mixin ServeOptions serve;
+
+  @Option(names = "--nats-server", defaultValue = "${env:NATS_SERVER:-nats://localhost:4222}", paramLabel = "URL",
+      description = "NATS server URL(s), comma-separated; credentials come from NATS_AUTH_USERNAME/PASSWORD, "
+          + "NATS_AUTH_TOKEN, NATS_AUTH_NKEY or NATS_AUTH_CREDENTIALS_FILE (env NATS_SERVER; default: ${DEFAULT-VALUE}).")
+  String natsServer;
+
+  @Override
+  public Integer call() throws Exception {
+    serve.validate();
+    poll.validate();
+    Service service = new Service(serve, s -> Map.of());
+    NatsTransport nats;
+    try {
+      nats = NatsConnect.open(natsServer);
+    } catch (RuntimeException e) {
+      service.close();
+      throw e;
+    }
+    try {
+      service.start(nats, poll, List.of());
+      java.util.logging.Logger.getLogger(AggregateCommand.class.getName())
+          .info("serving http://" + serve.host + ":" + service.port() + "/metrics");
+      awaitShutdown();
+    } finally {
+      service.close(); // stop polling first, then drain and close NATS
+      nats.close();
+    }
+    return 0;
+  }
+
+  /** Blocks until SIGINT or SIGTERM; the try-with-resources above then stops everything in order. */
+  static void awaitShutdown() throws InterruptedException {
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch done = new CountDownLatch(1);
+    Thread main = Thread.currentThread();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stop.countDown();
+      try {
+        done.await(java.time.Duration.ofSeconds(5).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException ignored) {
+        // exiting anyway
+      }
+    }, "shutdown"));
+    try {
+      stop.await();
+    } finally {
+      // The caller stops everything when this returns; let the hook return right after that.
+      Thread.ofPlatform().daemon().start(() -> {
+        try {
+          main.join(4500);
+        } catch (InterruptedException ignored) {
+          // exiting anyway
+        }
+        done.countDown();
+      });
+    }
+  }
+
+  static final class Version implements picocli.CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"dynamo-metrics " + Main.version()};
+    }
+  }
+}

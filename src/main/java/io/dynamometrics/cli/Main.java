@@ -1,0 +1,37 @@
+package io.dynamometrics.cli;
+
+import picocli.CommandLine;
+
+/** Entry point: parses the command line and turns user mistakes into one clear line and exit code 2. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String... args) {
+    CommandLine cli = new CommandLine(new AggregateCommand());
+    cli.setParameterExceptionHandler(
+        (ex, a) -> {
+          ex.getCommandLine().getErr().println("dynamo-metrics: " + ex.getMessage());
+          ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+          return 2;
+        });
+    cli.setExecutionExceptionHandler(
+        (ex, c, parsed) -> {
+          if (ex instanceof UserError) {
+            c.getErr().println("dynamo-metrics: " + ex.getMessage());
+            return 2;
+          }
+          throw ex;
+        });
+    return cli.execute(args);
+  }
+
+  /** The version from the jar manifest, or {@code dev} when run from classes. */
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}

@@ -1,0 +1,104 @@
+package io.dynamometrics.cli;
+
+import io.dynamometrics.sim.SimFleet;
+import io.dynamometrics.sim.WireGeneration;
+import io.dynamometrics.transport.NatsTransport;
+import java.util.concurrent.Callable;
+import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Simulated Dynamo workers on a real NATS server, for demos, tests and benchmarks. */
+@Command(
+    name = "mock-worker",
+    mixinStandardHelpOptions = true,
+    versionProvider = AggregateCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Runs simulated Dynamo workers, each its own NATS micro service instance answering $SRV.PING,",
+      "$SRV.INFO and $SRV.STATS in the JSON of the chosen Dynamo generation, with a random positive",
+      "lease id. Load evolves plausibly (requests arrive, hold KV blocks, finish, queue when slots are",
+      "full) and each routed request publishes a KV hit-rate event for the worker."
+    })
+final class MockWorkerCommand implements Callable<Integer> {
+  private static final Logger LOG = Logger.getLogger(MockWorkerCommand.class.getName());
+
+  @Option(names = "--namespace", defaultValue = "${env:DYN_NAMESPACE:-dynamo}", paramLabel = "NS",
+      description = "Dynamo namespace (env DYN_NAMESPACE; default: ${DEFAULT-VALUE}).")
+  String namespace;
+
+  @Option(names = "--component", defaultValue = "MyComponent", paramLabel = "NAME",
+      description = "Component name (default: ${DEFAULT-VALUE}).")
+  String component;
+
+  @Option(names = "--endpoint", defaultValue = "my_endpoint", paramLabel = "NAME",
+      description = "Endpoint that reports load metrics (default: ${DEFAULT-VALUE}).")
+  String endpoint;
+
+  @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+      description = "Simulated workers, each with its own lease id (default: ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(names = "--wire", defaultValue = "g3", paramLabel = "GEN",
+      description = "Wire generation to imitate: g1 (hashed names, flat metrics), g2 (plain names, flat), "
+          + "g3 (plain names, nested metrics) (default: ${DEFAULT-VALUE}).")
+  String wire;
+
+  @Option(names = "--seed", paramLabel = "S",
+      description = "Random seed, for a reproducible load (default: random).")
+  Long seed;
+
+  @Option(names = "--events-per-second", defaultValue = "2", paramLabel = "R",
+      description = "Mean requests routed to each worker per second, each publishing one hit-rate event "
+          + "(traffic waves and one hot worker vary it) (default: ${DEFAULT-VALUE}).")
+  double eventsPerSecond;
+
+  @Option(names = "--nats-server", defaultValue = "${env:NATS_SERVER:-nats://localhost:4222}", paramLabel = "URL",
+      description = "NATS server URL (env NATS_SERVER; default: ${DEFAULT-VALUE}).")
+  String natsServer;
+
+  @Option(names = "--log-level", defaultValue = "${env:DYN_LOG:-info}", paramLabel = "LEVEL",
+      description = "error, warn, info, debug or trace (env DYN_LOG; default: ${DEFAULT-VALUE}).")
+  String logLevel;
+
+  @Override
+  public Integer call() throws Exception {
+    try {
+      Logging.configure(logLevel);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+    if (workers < 1 || workers > 100_000) {
+      throw new UserError("--workers must be between 1 and 100000, got " + workers);
+    }
+    if (!(eventsPerSecond >= 0) || eventsPerSecond > 100_000) {
+      throw new UserError("--events-per-second must be between 0 and 100000, got " + eventsPerSecond);
+    }
+    WireGeneration gen;
+    try {
+      gen = WireGeneration.parse(wire);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--wire: " + e.getMessage());
+    }
+    long s = seed != null ? seed : System.nanoTime();
+    NatsTransport nats = NatsConnect.open(natsServer);
+    SimFleet fleet = new SimFleet(nats, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond, null));
+    try {
+      fleet.start();
+      LOG.info(workers + " simulated " + gen + " worker(s) of " + namespace + "/" + component + "/" + endpoint
+          + " on " + natsServer + " (seed " + s + "), leases " + summarize(fleet));
+      AggregateCommand.awaitShutdown();
+    } finally {
+      fleet.close();
+      nats.close();
+    }
+    return 0;
+  }
+
+  private static String summarize(SimFleet fleet) {
+    var leases = fleet.leases();
+    var shown = leases.stream().limit(5).map(Long::toHexString).toList();
+    return String.join(", ", shown) + (leases.size() > 5 ? ", ..." : "");
+  }
+}

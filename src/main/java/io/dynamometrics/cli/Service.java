@@ -1,0 +1,112 @@
+package io.dynamometrics.cli;
+
+import com.sun.net.httpserver.HttpHandler;
+import io.dynamometrics.export.FleetCollector;
+import io.dynamometrics.export.L2cPublisher;
+import io.dynamometrics.export.SelfMetrics;
+import io.dynamometrics.fleet.FleetSnapshot;
+import io.dynamometrics.fleet.FleetState;
+import io.dynamometrics.fleet.HitRates;
+import io.dynamometrics.fleet.LatestSnapshot;
+import io.dynamometrics.fleet.Target;
+import io.dynamometrics.poll.Discovery;
+import io.dynamometrics.poll.HitRateSubscriber;
+import io.dynamometrics.poll.PollLoop;
+import io.dynamometrics.poll.Poller;
+import io.dynamometrics.poll.Targets;
+import io.dynamometrics.transport.Transport;
+import io.dynamometrics.web.WebServer;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.BindException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+/**
+ * The aggregator, assembled: HTTP first (so a taken port fails before anything else starts), then
+ * the poll loop and the event subscription over the given transport.
+ */
+final class Service implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(Service.class.getName());
+  private static final Duration EVENT_SERIES_EXPIRY = Duration.ofMinutes(10);
+  private static final int MAX_EVENT_SERIES = 100_000;
+  private static final Duration DISCOVERY_REFRESH = Duration.ofSeconds(5);
+
+  final PrometheusRegistry registry = new PrometheusRegistry();
+  final LatestSnapshot latest = new LatestSnapshot();
+  final HitRates hitRates = new HitRates(MAX_EVENT_SERIES, EVENT_SERIES_EXPIRY.toNanos());
+  private final List<AutoCloseable> parts = new ArrayList<>();
+  private final WebServer web;
+  private volatile Transport transport;
+
+  /**
+   * @param pages extra HTTP handlers (dashboard, API), built with access to this service
+   */
+  Service(ServeOptions serve, Function<Service, Map<String, HttpHandler>> pages) {
+    JvmMetrics.builder().register(registry);
+    registry.register(new FleetCollector(latest, hitRates));
+    try {
+      web = new WebServer(serve.host, serve.port, registry, this::ready, pages.apply(this));
+    } catch (BindException e) {
+      throw new UserError("cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage()
+          + " (is another instance running? choose another with --port)");
+    } catch (IOException e) {
+      throw new UserError("cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage());
+    }
+  }
+
+  /** Starts polling and listening over {@code transport}; {@code readers} also get every snapshot. */
+  void start(Transport transport, PollOptions poll, List<Consumer<FleetSnapshot>> readers) {
+    this.transport = transport;
+    SelfMetrics self = new SelfMetrics(registry, Main.version(), transport::isConnected, () -> true);
+    Targets targets;
+    if (poll.component != null && poll.endpoint != null) {
+      targets = Targets.fixed(new Target(poll.namespace, poll.component, poll.endpoint));
+    } else {
+      targets = Targets.discovered(new Discovery(transport, poll.namespace, poll.timeout()), poll.component, poll.endpoint, DISCOVERY_REFRESH);
+    }
+    List<Consumer<FleetSnapshot>> all = new ArrayList<>();
+    all.add(latest);
+    all.add(new L2cPublisher(transport, () -> true));
+    all.add(s -> hitRates.expire(s, System.nanoTime()));
+    all.addAll(readers);
+    PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
+        new FleetState(poll.staleness), poll.interval(), all);
+    parts.add(targets);
+    parts.add(loop);
+    parts.add(new HitRateSubscriber(transport, poll.namespace, hitRates, latest, self));
+    loop.start();
+    LOG.info("aggregating " + (poll.component != null && poll.endpoint != null
+        ? poll.namespace + "/" + poll.component + "/" + poll.endpoint
+        : "every endpoint with load metrics in namespace " + poll.namespace)
+        + ", polling every " + poll.pollInterval + " s");
+  }
+
+  int port() {
+    return web.port();
+  }
+
+  boolean ready() {
+    Transport t = transport;
+    return t != null && t.isConnected() && latest.get().transportConnected();
+  }
+
+  /** Stops in reverse order of start; the transport is closed by its owner. */
+  @Override
+  public void close() {
+    for (int i = parts.size() - 1; i >= 0; i--) {
+      try {
+        parts.get(i).close();
+      } catch (Exception e) {
+        LOG.fine("stopping " + parts.get(i) + ": " + e);
+      }
+    }
+    web.close();
+  }
+}

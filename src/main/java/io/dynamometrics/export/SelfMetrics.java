@@ -1,0 +1,107 @@
+package io.dynamometrics.export;
+
+import io.dynamometrics.fleet.Target;
+import io.dynamometrics.poll.PollObserver;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/** The service's report on itself: the {@code dynamo_metrics_*} families of metrics.md. */
+public final class SelfMetrics implements PollObserver {
+  private static final Logger LOG = Logger.getLogger(SelfMetrics.class.getName());
+
+  private final Histogram pollDuration;
+  private final Counter decodeErrors;
+  private final Counter events;
+  private final Counter eventsDropped;
+  private final Counter pushes;
+  private final LogLimiter limiter = new LogLimiter(LOG, Duration.ofMinutes(1));
+
+  /**
+   * @param connected whether the transport is connected now
+   * @param leader whether this instance leads (always, without an election)
+   */
+  public SelfMetrics(PrometheusRegistry registry, String version, BooleanSupplier connected, BooleanSupplier leader) {
+    pollDuration =
+        Histogram.builder()
+            .name("dynamo_metrics_poll_duration_seconds")
+            .help("Time from sending a stats request to finishing the gather.")
+            .labelNames("namespace", "component", "endpoint")
+            .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+            .classicOnly()
+            .register(registry);
+    decodeErrors =
+        Counter.builder()
+            .name("dynamo_metrics_decode_errors")
+            .help("Payloads (or endpoints of a reply) that could not be used.")
+            .labelNames("source", "reason")
+            .register(registry);
+    events =
+        Counter.builder()
+            .name("dynamo_metrics_events")
+            .help("KV hit-rate events accepted.")
+            .labelNames("namespace")
+            .register(registry);
+    eventsDropped =
+        Counter.builder()
+            .name("dynamo_metrics_events_dropped")
+            .help("Valid KV hit-rate events dropped because the per-worker counter table is full.")
+            .labelNames("namespace")
+            .register(registry);
+    pushes =
+        Counter.builder()
+            .name("dynamo_metrics_push")
+            .help("Pushgateway pushes by result.")
+            .labelNames("result")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("dynamo_metrics_nats_connected")
+        .help("1 while connected to NATS.")
+        .callback(cb -> cb.call(connected.getAsBoolean() ? 1 : 0))
+        .register(registry);
+    GaugeWithCallback.builder()
+        .name("dynamo_metrics_leader")
+        .help("1 while this instance leads and publishes (always 1 without an etcd election).")
+        .callback(cb -> cb.call(leader.getAsBoolean() ? 1 : 0))
+        .register(registry);
+    Info build =
+        Info.builder()
+            .name("dynamo_metrics_build_info")
+            .help("Build of this service; always 1.")
+            .labelNames("version")
+            .register(registry);
+    build.setLabelValues(version);
+  }
+
+  @Override
+  public void gathered(Target target, int replies, double seconds) {
+    pollDuration.labelValues(target.namespace(), target.component(), target.endpoint()).observe(seconds);
+  }
+
+  @Override
+  public void decodeError(String source, String reason, String detail) {
+    decodeErrors.labelValues(source, reason).inc();
+    limiter.log(Level.WARNING, source + "/" + reason, "unusable " + source + " payload (" + reason + "): " + detail);
+  }
+
+  @Override
+  public void eventAccepted(String namespace) {
+    events.labelValues(namespace).inc();
+  }
+
+  @Override
+  public void eventDropped(String namespace) {
+    eventsDropped.labelValues(namespace).inc();
+    limiter.log(Level.WARNING, "event-table-full", "hit-rate counter table full; dropping events of new workers");
+  }
+
+  public void pushed(boolean success) {
+    pushes.labelValues(success ? "success" : "failure").inc();
+  }
+}

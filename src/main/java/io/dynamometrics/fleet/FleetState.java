@@ -1,0 +1,89 @@
+package io.dynamometrics.fleet;
+
+import io.dynamometrics.wire.StatsEndpoint;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The fleet as the poll loop sees it: every worker's last good report and when it came. Owned by
+ * the poll thread alone; the rest of the service sees only the {@link FleetSnapshot}s it makes.
+ *
+ * <p>A worker stays live while it answered one of the last {@code staleness} polls of its endpoint;
+ * counting polls (not seconds) means a late or slow poll loop never drops a healthy worker, and a
+ * disconnected transport, whose polls get no replies, ages workers out by the same rule.
+ */
+public final class FleetState {
+  private record Entry(StatsEndpoint stats, long seenAtNanos, long seenAtPoll) {}
+
+  private static final class EndpointState {
+    final Map<WorkerKey, Entry> workers = new HashMap<>();
+    long polls;
+    PollHealth health = new PollHealth(0, 0, 0);
+  }
+
+  private final int staleness;
+  private final Map<Target, EndpointState> endpoints = new TreeMap<>();
+  private long cycles;
+
+  /** @param staleness polls a worker may miss before it leaves the fleet; at least 1 */
+  public FleetState(int staleness) {
+    if (staleness < 1) {
+      throw new IllegalArgumentException("staleness must be at least 1 poll, got " + staleness);
+    }
+    this.staleness = staleness;
+  }
+
+  /** Records one gather of {@code target}: replies in {@code stats}, requested at {@code startNanos}. */
+  public void record(Target target, List<StatsEndpoint> stats, int replies, long startNanos, long endNanos) {
+    EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
+    long poll = ++state.polls;
+    for (StatsEndpoint s : stats) {
+      state.workers.put(new WorkerKey(s.workerId(), s.metrics().dpRank()), new Entry(s, startNanos, poll));
+    }
+    state.workers.values().removeIf(e -> poll - e.seenAtPoll >= staleness);
+    state.health = new PollHealth(replies, (endNanos - startNanos) / 1e9, System.currentTimeMillis());
+  }
+
+  /** The workers of {@code target} that answered its latest poll: the next gather waits for them. */
+  public java.util.Set<WorkerKey> answeredLastPoll(Target target) {
+    EndpointState state = endpoints.get(target);
+    if (state == null) {
+      return java.util.Set.of();
+    }
+    java.util.Set<WorkerKey> keys = new java.util.HashSet<>();
+    state.workers.forEach((k, e) -> {
+      if (e.seenAtPoll == state.polls) {
+        keys.add(k);
+      }
+    });
+    return keys;
+  }
+
+  /** Forgets endpoints that are no longer polled (discovery no longer finds them). */
+  public void retain(java.util.Collection<Target> polled) {
+    endpoints.keySet().retainAll(polled);
+  }
+
+  /** The fleet now, for readers. */
+  public FleetSnapshot snapshot(long nowNanos, boolean connected) {
+    List<EndpointFleet> out = new ArrayList<>(endpoints.size());
+    Map<Long, Target> index = new HashMap<>();
+    for (Map.Entry<Target, EndpointState> e : endpoints.entrySet()) {
+      List<Worker> workers = new ArrayList<>(e.getValue().workers.size());
+      for (Map.Entry<WorkerKey, Entry> w : e.getValue().workers.entrySet()) {
+        Entry entry = w.getValue();
+        double age = Math.max(0, (nowNanos - entry.seenAtNanos) / 1e9);
+        workers.add(new Worker(w.getKey(), entry.stats.subject(), entry.stats.metrics(), age));
+        index.putIfAbsent(w.getKey().workerId(), e.getKey());
+      }
+      workers.sort((a, b) -> a.key().compareTo(b.key()));
+      Aggregates agg = Aggregates.of(workers.stream().map(Worker::metrics).toList());
+      out.add(new EndpointFleet(e.getKey(), List.copyOf(workers), agg, e.getValue().health));
+    }
+    return new FleetSnapshot(
+        ++cycles, System.currentTimeMillis(), List.copyOf(out), connected, Map.copyOf(index));
+  }
+}

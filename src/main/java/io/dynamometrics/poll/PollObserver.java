@@ -1,0 +1,36 @@
+package io.dynamometrics.poll;
+
+import io.dynamometrics.fleet.Target;
+
+/** What the input side reports about itself; the service's own metrics implement it. */
+public interface PollObserver {
+  void gathered(Target target, int replies, double seconds);
+
+  /**
+   * A payload, or part of one, that could not be used.
+   *
+   * @param source {@code stats} or {@code event}
+   * @param reason a fixed token from {@link io.dynamometrics.wire.DecodeError}
+   */
+  void decodeError(String source, String reason, String detail);
+
+  void eventAccepted(String namespace);
+
+  /** An event dropped because the counter table is full. */
+  void eventDropped(String namespace);
+
+  PollObserver NONE =
+      new PollObserver() {
+        @Override
+        public void gathered(Target target, int replies, double seconds) {}
+
+        @Override
+        public void decodeError(String source, String reason, String detail) {}
+
+        @Override
+        public void eventAccepted(String namespace) {}
+
+        @Override
+        public void eventDropped(String namespace) {}
+      };
+}

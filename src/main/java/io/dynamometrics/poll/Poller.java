@@ -1,0 +1,85 @@
+package io.dynamometrics.poll;
+
+import io.dynamometrics.fleet.Target;
+import io.dynamometrics.fleet.WorkerKey;
+import io.dynamometrics.transport.Gather;
+import io.dynamometrics.transport.Transport;
+import io.dynamometrics.wire.DecodeError;
+import io.dynamometrics.wire.ServiceNames;
+import io.dynamometrics.wire.StatsEndpoint;
+import io.dynamometrics.wire.StatsReplyDecoder;
+import io.dynamometrics.wire.Subjects;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One scatter-gather of {@code $SRV.STATS} for one endpoint, under both its G1 and G2 service
+ * names. The gather ends at the timeout, or earlier: when every subject had no responders, or when
+ * every worker of the previous poll has answered (plus a short linger for newcomers).
+ */
+public final class Poller {
+  /** The outcome of one gather. */
+  public record Result(Target target, List<StatsEndpoint> endpoints, int replies, long startNanos, long endNanos) {}
+
+  private static final byte[] EMPTY = new byte[0];
+  private static final long MIN_LINGER_NANOS = Duration.ofMillis(2).toNanos();
+
+  private final Transport transport;
+  private final long timeoutNanos;
+  private final PollObserver observer;
+
+  public Poller(Transport transport, Duration timeout, PollObserver observer) {
+    this.transport = transport;
+    this.timeoutNanos = timeout.toNanos();
+    this.observer = observer;
+  }
+
+  /**
+   * Gathers the stats of {@code target}.
+   *
+   * @param expected the workers that answered last time; the gather finishes once all have
+   */
+  public Result poll(Target target, Set<WorkerKey> expected) throws InterruptedException {
+    List<String> services = ServiceNames.all(target.namespace(), target.component());
+    StatsReplyDecoder decoder = new StatsReplyDecoder(services, target.endpoint());
+    List<String> subjects = services.stream().map(Subjects::stats).toList();
+    List<StatsEndpoint> endpoints = new ArrayList<>();
+    Set<WorkerKey> missing = new HashSet<>(expected);
+    int replies = 0;
+    int silentSubjects = 0;
+    long start = System.nanoTime();
+    long deadline = start + timeoutNanos;
+    boolean lingering = false;
+    try (Gather gather = transport.gather(subjects, EMPTY)) {
+      Gather.Reply reply;
+      while ((reply = gather.next(deadline)) != null) {
+        if (reply.noResponders()) {
+          if (++silentSubjects == subjects.size() && replies == 0) {
+            break;
+          }
+          continue;
+        }
+        replies++;
+        StatsReplyDecoder.Result decoded = decoder.decode(reply.data());
+        for (DecodeError e : decoded.errors()) {
+          observer.decodeError("stats", e.reason(), target + ": " + e.detail());
+        }
+        for (StatsEndpoint e : decoded.endpoints()) {
+          endpoints.add(e);
+          missing.remove(new WorkerKey(e.workerId(), e.metrics().dpRank()));
+        }
+        if (!lingering && !expected.isEmpty() && missing.isEmpty()) {
+          long now = System.nanoTime();
+          deadline = Math.min(deadline, now + Math.max(MIN_LINGER_NANOS, (now - start) / 4));
+          lingering = true;
+        }
+      }
+    }
+    long end = System.nanoTime();
+    observer.gathered(target, replies, (end - start) / 1e9);
+    return new Result(target, endpoints, replies, start, end);
+  }
+}

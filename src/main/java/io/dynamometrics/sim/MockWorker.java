@@ -1,0 +1,173 @@
+package io.dynamometrics.sim;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dynamometrics.transport.Transport;
+import io.dynamometrics.wire.ForwardPassMetrics;
+import io.dynamometrics.wire.HitRateEvent;
+import io.dynamometrics.wire.Json;
+import io.dynamometrics.wire.Subjects;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * One simulated Dynamo worker: a NATS "micro" service instance that answers {@code $SRV.PING},
+ * {@code $SRV.INFO} and {@code $SRV.STATS} (to all, by name, and by name and id) in the JSON of its
+ * wire generation, as async-nats writes it, with a {@link LoadModel} behind its stats endpoint.
+ */
+public final class MockWorker implements AutoCloseable {
+  private static final String VERSION = "0.0.1";
+
+  private final Transport transport;
+  private final String namespace;
+  private final String component;
+  private final String endpoint;
+  private final WireGeneration wire;
+  private final String service;
+  private final String id;
+  private final long lease;
+  private final String started = Instant.now().toString();
+  private final LoadModel model;
+  private final List<Transport.Subscription> subscriptions = new ArrayList<>();
+  private volatile ForwardPassMetrics current;
+  private volatile long requests;
+
+  public MockWorker(
+      Transport transport, String namespace, String component, String endpoint, WireGeneration wire, long lease, long seed) {
+    this.transport = transport;
+    this.namespace = namespace;
+    this.component = component;
+    this.endpoint = endpoint;
+    this.wire = wire;
+    this.service = wire.serviceName(namespace, component);
+    this.lease = lease;
+    this.id = randomId(new Random(seed ^ lease));
+    this.model = new LoadModel(lease, seed, 32, 4096);
+    this.current = model.metrics(ForwardPassMetrics.NO_RANK);
+  }
+
+  /** Starts answering. */
+  public MockWorker start() {
+    for (String verb : new String[] {"PING", "INFO", "STATS"}) {
+      for (String subject : new String[] {"$SRV." + verb, "$SRV." + verb + "." + service, "$SRV." + verb + "." + service + "." + id}) {
+        subscriptions.add(transport.subscribe(subject, null, m -> reply(m.replyTo(), verb)));
+      }
+    }
+    for (String ep : new String[] {endpoint, "generate"}) {
+      subscriptions.add(transport.subscribe(subject(ep), "q", m -> {
+        requests++;
+        reply(m.replyTo(), "{}".getBytes(StandardCharsets.UTF_8));
+      }));
+    }
+    return this;
+  }
+
+  /** Advances the load by {@code dt} seconds; publishes one hit-rate event per arriving request. */
+  public void tick(double dt, double ratePerSecond) {
+    String events = Subjects.hitRate(namespace);
+    model.step(dt, ratePerSecond, e -> transport.publish(events, encode(e)));
+    current = model.metrics(ForwardPassMetrics.NO_RANK);
+  }
+
+  public long lease() {
+    return lease;
+  }
+
+  public ForwardPassMetrics metrics() {
+    return current;
+  }
+
+  private String subject(String ep) {
+    return Subjects.endpoint(service, ep, lease);
+  }
+
+  private void reply(String replyTo, String verb) {
+    reply(replyTo, switch (verb) {
+      case "PING" -> ping();
+      case "INFO" -> info();
+      default -> stats();
+    });
+  }
+
+  private void reply(String replyTo, byte[] body) {
+    if (replyTo != null) {
+      transport.publish(replyTo, body);
+    }
+  }
+
+  private ObjectNode header(String type) {
+    ObjectNode root = Json.MAPPER.createObjectNode();
+    root.put("type", "io.nats.micro.v1." + type);
+    root.put("name", service);
+    root.put("id", id);
+    root.put("version", VERSION);
+    return root;
+  }
+
+  private byte[] ping() {
+    return bytes(header("ping_response"));
+  }
+
+  private byte[] info() {
+    ObjectNode root = header("info_response");
+    root.put("description", "Dynamo component " + component + " in namespace " + namespace);
+    ArrayNode eps = root.putArray("endpoints");
+    for (String ep : new String[] {endpoint, "generate"}) {
+      ObjectNode e = eps.addObject();
+      e.put("name", subject(ep).replace('.', '-'));
+      e.put("subject", subject(ep));
+      e.put("queue_group", "q");
+    }
+    return bytes(root);
+  }
+
+  private byte[] stats() {
+    ObjectNode root = header("stats_response");
+    root.put("started", started);
+    ArrayNode eps = root.putArray("endpoints");
+    for (String ep : new String[] {endpoint, "generate"}) {
+      ObjectNode e = eps.addObject();
+      e.put("name", subject(ep).replace('.', '-'));
+      e.put("subject", subject(ep));
+      e.put("num_requests", ep.equals(endpoint) ? requests : 0);
+      e.put("num_errors", 0);
+      e.put("processing_time", 0);
+      e.put("average_processing_time", 0);
+      e.put("last_error", "");
+      if (ep.equals(endpoint)) {
+        wire.writeMetrics(e.putObject("data"), current);
+      } else {
+        e.putNull("data");
+      }
+      e.put("queue_group", "q");
+    }
+    return bytes(root);
+  }
+
+  private static byte[] encode(HitRateEvent e) {
+    return ("{\"worker_id\":" + e.workerId() + ",\"isl_blocks\":" + e.islBlocks() + ",\"overlap_blocks\":" + e.overlapBlocks() + "}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] bytes(ObjectNode node) {
+    return node.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String randomId(Random r) {
+    String alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    StringBuilder sb = new StringBuilder(22);
+    for (int i = 0; i < 22; i++) {
+      sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void close() {
+    subscriptions.forEach(Transport.Subscription::close);
+    subscriptions.clear();
+  }
+}

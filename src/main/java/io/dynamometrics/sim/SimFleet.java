@@ -1,0 +1,114 @@
+package io.dynamometrics.sim;
+
+import io.dynamometrics.transport.Transport;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * A set of simulated workers driven by one ticker: traffic follows slow waves, the router is
+ * imperfect (the first worker is "hot"), and with churn on, a worker leaves and a new one joins
+ * periodically. Used by {@code mock-worker} and {@code demo}.
+ */
+public final class SimFleet implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(SimFleet.class.getName());
+  private static final double TICK_SECONDS = 0.1;
+  private static final double WAVE_PERIOD_SECONDS = 240;
+
+  /** What to simulate. {@code churnEvery} null or zero means a fixed set of workers. */
+  public record Config(
+      String namespace,
+      String component,
+      String endpoint,
+      int workers,
+      WireGeneration wire,
+      long seed,
+      double requestsPerSecond,
+      Duration churnEvery) {}
+
+  private final Transport transport;
+  private final Config config;
+  private final Random random;
+  private final List<MockWorker> workers = new ArrayList<>();
+  private final ScheduledExecutorService ticker =
+      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("sim-ticker").factory());
+  private double elapsed;
+  private double sinceChurn;
+
+  public SimFleet(Transport transport, Config config) {
+    this.transport = transport;
+    this.config = config;
+    this.random = new Random(config.seed());
+  }
+
+  public synchronized SimFleet start() {
+    for (int i = 0; i < config.workers(); i++) {
+      workers.add(newWorker());
+    }
+    long periodMicros = (long) (TICK_SECONDS * 1e6);
+    ticker.scheduleAtFixedRate(this::tickSafely, periodMicros, periodMicros, TimeUnit.MICROSECONDS);
+    return this;
+  }
+
+  private MockWorker newWorker() {
+    long lease = 1 + (random.nextLong() >>> 1) % Long.MAX_VALUE; // a random positive etcd lease id
+    return new MockWorker(transport, config.namespace(), config.component(), config.endpoint(), config.wire(), lease, random.nextLong())
+        .start();
+  }
+
+  private void tickSafely() {
+    try {
+      tick();
+    } catch (RuntimeException e) {
+      LOG.warning("simulation step failed: " + e);
+    }
+  }
+
+  private synchronized void tick() {
+    elapsed += TICK_SECONDS;
+    double wave = 1 + 0.6 * Math.sin(2 * Math.PI * elapsed / WAVE_PERIOD_SECONDS);
+    for (int i = 0; i < workers.size(); i++) {
+      double hot = i == 0 && workers.size() > 1 ? 2.5 : 1;
+      workers.get(i).tick(TICK_SECONDS, config.requestsPerSecond() * wave * hot);
+    }
+    Duration churn = config.churnEvery();
+    if (churn != null && !churn.isZero() && (sinceChurn += TICK_SECONDS) >= churn.toMillis() / 1000.0) {
+      sinceChurn = 0;
+      if (workers.size() > 1) {
+        MockWorker leaving = workers.remove(1 + random.nextInt(workers.size() - 1));
+        leaving.close();
+        LOG.info("simulated worker " + leaving.lease() + " left");
+      }
+      MockWorker joining = newWorker();
+      workers.add(joining);
+      LOG.info("simulated worker " + joining.lease() + " joined");
+    }
+  }
+
+  /** Stops the worker with {@code lease} (as if its process died); false when there is none. */
+  public synchronized boolean stop(long lease) {
+    for (int i = 0; i < workers.size(); i++) {
+      if (workers.get(i).lease() == lease) {
+        workers.remove(i).close();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public synchronized List<Long> leases() {
+    return workers.stream().map(MockWorker::lease).toList();
+  }
+
+  @Override
+  public synchronized void close() {
+    ticker.shutdownNow();
+    workers.forEach(MockWorker::close);
+    workers.clear();
+  }
+}

@@ -1,0 +1,65 @@
+package io.dynamometrics.transport;
+
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * NATS credentials from Dynamo's {@code NATS_AUTH_*} variables, first match wins: user and
+ * password, token, NKey seed, credentials file. {@link #toString()} never shows a secret.
+ */
+public final class NatsAuth {
+  private final String kind;
+  private final java.util.function.Consumer<Options.Builder> applier;
+
+  private NatsAuth(String kind, java.util.function.Consumer<Options.Builder> applier) {
+    this.kind = kind;
+    this.applier = applier;
+  }
+
+  public static final NatsAuth NONE = new NatsAuth("none", b -> {});
+
+  /**
+   * @throws IllegalArgumentException naming the variable when a credential is unusable
+   */
+  public static NatsAuth fromEnv(Map<String, String> env) {
+    String user = env.get("NATS_AUTH_USERNAME");
+    String password = env.get("NATS_AUTH_PASSWORD");
+    if (user != null && !user.isEmpty()) {
+      if (password == null) {
+        throw new IllegalArgumentException("NATS_AUTH_USERNAME is set but NATS_AUTH_PASSWORD is not");
+      }
+      return new NatsAuth("user " + user, b -> b.userInfo(user.toCharArray(), password.toCharArray()));
+    }
+    String token = env.get("NATS_AUTH_TOKEN");
+    if (token != null && !token.isEmpty()) {
+      return new NatsAuth("token", b -> b.token(token.toCharArray()));
+    }
+    String nkey = env.get("NATS_AUTH_NKEY");
+    if (nkey != null && !nkey.isEmpty()) {
+      if (!nkey.startsWith("SU")) {
+        throw new IllegalArgumentException("NATS_AUTH_NKEY must be a user NKey seed (starting with SU)");
+      }
+      return new NatsAuth("nkey", b -> b.authHandler(Nats.staticCredentials(null, nkey.toCharArray())));
+    }
+    String file = env.get("NATS_AUTH_CREDENTIALS_FILE");
+    if (file != null && !file.isEmpty()) {
+      if (!Files.isReadable(Path.of(file))) {
+        throw new IllegalArgumentException("NATS_AUTH_CREDENTIALS_FILE " + file + " is not a readable file");
+      }
+      return new NatsAuth("credentials file " + file, b -> b.authHandler(Nats.credentials(file)));
+    }
+    return NONE;
+  }
+
+  void apply(Options.Builder builder) {
+    applier.accept(builder);
+  }
+
+  @Override
+  public String toString() {
+    return kind;
+  }
+}

@@ -1,0 +1,49 @@
+package io.dynamometrics.transport;
+
+import java.util.List;
+
+/**
+ * The three things the service does with a message bus: scatter-gather, publish, subscribe.
+ * {@link NatsTransport} carries them over NATS; {@link LocalTransport} in process, so that the
+ * embedded demo runs the very same poller and decoders as production.
+ */
+public interface Transport extends AutoCloseable {
+
+  /**
+   * Sends {@code payload} to every subject with one fresh reply inbox. The caller reads replies from
+   * the returned gather and closes it. When not connected, the gather is empty.
+   */
+  Gather gather(List<String> subjects, byte[] payload);
+
+  /** Fire and forget; dropped (not queued) while disconnected. */
+  void publish(String subject, byte[] data);
+
+  /**
+   * Delivers every message on {@code subject} to {@code handler}.
+   *
+   * @param queue a queue group (one member receives each message), or {@code null} for none
+   */
+  Subscription subscribe(String subject, String queue, MessageHandler handler);
+
+  boolean isConnected();
+
+  @Override
+  void close();
+
+  /** A message as a subscriber sees it. */
+  record Message(String subject, String replyTo, byte[] data) {}
+
+  @FunctionalInterface
+  interface MessageHandler {
+    void onMessage(Message message);
+  }
+
+  /** An active subscription. */
+  interface Subscription extends AutoCloseable {
+    /** Messages the transport had to drop because this subscriber fell behind. */
+    long dropped();
+
+    @Override
+    void close();
+  }
+}

@@ -1,0 +1,84 @@
+package io.dynamometrics.web;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The HTTP side: {@code /metrics} (the Prometheus client's handler, with its content negotiation
+ * and gzip), {@code /healthz}, {@code /readyz}, and whatever else the caller mounts. Requests run on
+ * their own small pool, so a slow client never delays polling.
+ */
+public final class WebServer implements AutoCloseable {
+  private final HttpServer server;
+  private final ExecutorService pool;
+
+  /**
+   * @param ready whether {@code /readyz} should answer 200
+   * @param extra more handlers by path prefix (the dashboard and API)
+   * @throws java.net.BindException when the port is taken
+   */
+  public WebServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, Map<String, HttpHandler> extra)
+      throws IOException {
+    server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    pool = Executors.newFixedThreadPool(4, Thread.ofPlatform().daemon().name("http-", 0).factory());
+    server.setExecutor(pool);
+    server.createContext("/metrics", new MetricsHandler(registry));
+    server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
+    server.createContext(
+        "/readyz",
+        ex -> {
+          boolean ok = ready.getAsBoolean();
+          text(ex, ok ? 200 : 503, ok ? "ready\n" : "not ready: waiting for NATS and a completed poll\n");
+        });
+    extra.forEach(server::createContext);
+    if (!extra.containsKey("/")) {
+      server.createContext("/", ex -> text(ex, 404, "not found; see /metrics, /healthz, /readyz\n"));
+    }
+    server.start();
+  }
+
+  /** The port actually bound (useful with port 0). */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  public static void text(HttpExchange ex, int status, String body) throws IOException {
+    send(ex, status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+    try (ex) {
+      ex.getResponseHeaders().set("Content-Type", contentType);
+      ex.getResponseHeaders().set("Cache-Control", "no-store");
+      boolean head = "HEAD".equals(ex.getRequestMethod());
+      ex.sendResponseHeaders(status, head ? -1 : body.length);
+      if (!head) {
+        try (OutputStream out = ex.getResponseBody()) {
+          out.write(body);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    pool.shutdownNow();
+  }
+
+  /** Convenience for callers that mount nothing else. */
+  public static Map<String, HttpHandler> none() {
+    return Map.of();
+  }
+}

@@ -17,11 +17,11 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     usageHelpAutoWidth = true,
     subcommands = {MockWorkerCommand.class},
-    description = {
-      "Polls every Dynamo worker's load metrics over NATS ($SRV.STATS), counts KV hit-rate events,",
-      "aggregates across workers and serves Prometheus metrics on /metrics, with /healthz and /readyz.",
-      "Reads every Dynamo wire generation (hashed G1 and plain G2/G3 service names, flat and nested metrics)."
-    })
+    description =
+        "Polls every Dynamo worker's load metrics over NATS ($SRV.STATS), counts KV hit-rate events, "
+            + "aggregates across workers and serves Prometheus metrics on /metrics, with /healthz and "
+            + "/readyz. Reads every Dynamo wire generation (hashed G1 and plain G2/G3 service names, "
+            + "flat and nested metrics).%n")
 final class AggregateCommand implements Callable<Integer> {
   @Mixin PollOptions poll;
   @Mixin ServeOptions serve;

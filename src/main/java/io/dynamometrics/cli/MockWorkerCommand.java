@@ -15,12 +15,11 @@ import picocli.CommandLine.Option;
     versionProvider = AggregateCommand.Version.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
-    description = {
-      "Runs simulated Dynamo workers, each its own NATS micro service instance answering $SRV.PING,",
-      "$SRV.INFO and $SRV.STATS in the JSON of the chosen Dynamo generation, with a random positive",
-      "lease id. Load evolves plausibly (requests arrive, hold KV blocks, finish, queue when slots are",
-      "full) and each routed request publishes a KV hit-rate event for the worker."
-    })
+    description =
+        "Runs simulated Dynamo workers, each its own NATS micro service instance answering $SRV.PING, "
+            + "$SRV.INFO and $SRV.STATS in the JSON of the chosen Dynamo generation, with a random "
+            + "positive lease id. Load evolves plausibly (requests arrive, hold KV blocks, finish, queue "
+            + "when slots are full) and each routed request publishes a KV hit-rate event for the worker.%n")
 final class MockWorkerCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(MockWorkerCommand.class.getName());
 

@@ -74,13 +74,13 @@ final class Service implements AutoCloseable {
     List<Consumer<FleetSnapshot>> all = new ArrayList<>();
     all.add(latest);
     all.add(new L2cPublisher(transport, () -> true));
-    all.add(s -> hitRates.expire(s, System.nanoTime()));
+    all.add(s -> hitRates.update(s, System.nanoTime()));
     all.addAll(readers);
     PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
         new FleetState(poll.staleness), poll.interval(), all);
     parts.add(targets);
     parts.add(loop);
-    parts.add(new HitRateSubscriber(transport, poll.namespace, hitRates, latest, self));
+    parts.add(new HitRateSubscriber(transport, poll.namespace, hitRates, self));
     loop.start();
     LOG.info("aggregating " + (poll.component != null && poll.endpoint != null
         ? poll.namespace + "/" + poll.component + "/" + poll.endpoint

@@ -4,7 +4,6 @@ import io.dynamometrics.fleet.Aggregates;
 import io.dynamometrics.fleet.EndpointFleet;
 import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.Target;
-import io.dynamometrics.fleet.Worker;
 import io.dynamometrics.transport.Transport;
 import io.dynamometrics.wire.L2cEncoder;
 import io.dynamometrics.wire.StatsEndpoint;

@@ -8,9 +8,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Per-worker KV hit-rate counters fed by router events. Thread-safe: events arrive on the
- * transport's threads while scrapes read. A worker's counters keep the component and endpoint of
- * the fleet it belonged to when its first event came (so a counter never changes labels), and
- * counters of workers that neither send events nor answer stats for {@code expiry} disappear.
+ * transport's threads while scrapes read. Events name only the worker, so a counter takes the
+ * component and endpoint of the fleet the worker is live in; it is labelled once, at the first poll
+ * after its first event (and not shown before), so a counter never changes labels. Counters of
+ * workers that neither send events nor answer stats for {@code expiry} disappear.
  */
 public final class HitRates {
   /** A counter pair of one worker, as of a read. */
@@ -19,14 +20,10 @@ public final class HitRates {
   private record Key(String namespace, long workerId) {}
 
   private static final class Cell {
-    final Target target;
+    volatile Target target; // null until the first poll after the first event labels it
     final AtomicLong isl = new AtomicLong();
     final AtomicLong overlap = new AtomicLong();
     volatile long lastEventNanos;
-
-    Cell(Target target) {
-      this.target = target;
-    }
   }
 
   private final ConcurrentHashMap<Key, Cell> cells = new ConcurrentHashMap<>();
@@ -41,17 +38,16 @@ public final class HitRates {
   /**
    * Adds one event.
    *
-   * @param fleet where to look up which endpoint the worker serves, for a new counter's labels
    * @return false when the event was dropped because {@code maxSeries} workers are already counted
    */
-  public boolean record(String namespace, HitRateEvent event, FleetSnapshot fleet, long nowNanos) {
+  public boolean record(String namespace, HitRateEvent event, long nowNanos) {
     Key key = new Key(namespace, event.workerId());
     Cell cell = cells.get(key);
     if (cell == null) {
       if (cells.size() >= maxSeries) {
         return false;
       }
-      cell = cells.computeIfAbsent(key, k -> new Cell(labelsFor(namespace, event.workerId(), fleet)));
+      cell = cells.computeIfAbsent(key, k -> new Cell());
     }
     cell.isl.addAndGet(event.islBlocks());
     cell.overlap.addAndGet(event.overlapBlocks());
@@ -71,16 +67,28 @@ public final class HitRates {
     return inNamespace.size() == 1 ? inNamespace.get(0) : new Target(namespace, "", "");
   }
 
-  /** Drops counters of workers without events for the expiry period that are not live in {@code fleet}. */
-  public void expire(FleetSnapshot fleet, long nowNanos) {
+  /**
+   * Called after each poll: labels new counters from {@code fleet}, and drops counters of workers
+   * without events for the expiry period that are not live in it.
+   */
+  public void update(FleetSnapshot fleet, long nowNanos) {
+    cells.forEach((k, c) -> {
+      if (c.target == null) {
+        c.target = labelsFor(k.namespace, k.workerId, fleet);
+      }
+    });
     cells.entrySet().removeIf(
         e -> nowNanos - e.getValue().lastEventNanos > expiryNanos && fleet.targetOf(e.getKey().workerId) == null);
   }
 
   public List<Counter> read() {
     List<Counter> out = new ArrayList<>(cells.size());
-    cells.forEach(
-        (k, c) -> out.add(new Counter(c.target, k.workerId, c.isl.get(), c.overlap.get())));
+    cells.forEach((k, c) -> {
+      Target t = c.target;
+      if (t != null) {
+        out.add(new Counter(t, k.workerId, c.isl.get(), c.overlap.get()));
+      }
+    });
     out.sort((a, b) -> {
       int t = a.target().compareTo(b.target());
       return t != 0 ? t : Long.compare(a.workerId(), b.workerId());

@@ -1,20 +1,18 @@
 package io.dynamometrics.poll;
 
-import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.HitRates;
 import io.dynamometrics.transport.Transport;
 import io.dynamometrics.wire.DecodeError;
 import io.dynamometrics.wire.HitRateEvent;
 import io.dynamometrics.wire.HitRateEventDecoder;
 import io.dynamometrics.wire.Subjects;
-import java.util.function.Supplier;
 
 /** Feeds {@code namespace.{ns}.kv-hit-rate} events into the hit-rate counters. */
 public final class HitRateSubscriber implements AutoCloseable {
   private final Transport.Subscription subscription;
 
   public HitRateSubscriber(
-      Transport transport, String namespace, HitRates hitRates, Supplier<FleetSnapshot> fleet, PollObserver observer) {
+      Transport transport, String namespace, HitRates hitRates, PollObserver observer) {
     this.subscription =
         transport.subscribe(
             Subjects.hitRate(namespace),
@@ -27,7 +25,7 @@ public final class HitRateSubscriber implements AutoCloseable {
                 observer.decodeError("event", DecodeError.INVALID_EVENT, e.getMessage());
                 return;
               }
-              if (hitRates.record(namespace, event, fleet.get(), System.nanoTime())) {
+              if (hitRates.record(namespace, event, System.nanoTime())) {
                 observer.eventAccepted(namespace);
               } else {
                 observer.eventDropped(namespace);

@@ -9,6 +9,7 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
 
@@ -19,20 +20,26 @@ import java.util.logging.Logger;
 public final class NatsTransport implements Transport {
   private static final Logger LOG = Logger.getLogger(NatsTransport.class.getName());
 
-  private final Connection connection;
-  private final Dispatcher dispatcher;
+  private final String url;
+  private final List<NatsSub> pending = new ArrayList<>(); // subscriptions made before the first connect
+  private volatile Connection connection; // null until the first successful connect
+  private Dispatcher dispatcher;
+  private volatile boolean closed;
+  private volatile String state = "starting";
 
-  private NatsTransport(Connection connection) {
-    this.connection = connection;
-    this.dispatcher = connection.createDispatcher();
+  private NatsTransport(String url) {
+    this.url = url;
   }
 
   /**
-   * Connects to {@code url} with credentials from {@code auth}, retrying in the background.
+   * Starts connecting to {@code url} with credentials from {@code auth}, in the background and
+   * forever: the service serves HTTP (not ready) until NATS answers. Subscriptions made meanwhile
+   * take effect on the first connect.
    *
-   * @throws IOException when the URL or credentials are unusable (not when the server is down)
+   * @throws IOException when the options are unusable (not when the server is down)
    */
   public static NatsTransport connect(String url, NatsAuth auth) throws IOException, InterruptedException {
+    NatsTransport transport = new NatsTransport(url);
     Options.Builder options =
         new Options.Builder()
             .server(url)
@@ -42,15 +49,62 @@ public final class NatsTransport implements Transport {
             .connectionTimeout(Duration.ofSeconds(2))
             .pingInterval(Duration.ofSeconds(5))
             .reconnectBufferSize(0) // a stale poll or event is worth nothing after a reconnect
-            .connectionListener(new StateLog(url))
+            .connectionListener(transport::onEvent)
             .errorListener(new QuietErrors());
     auth.apply(options);
-    return new NatsTransport(Nats.connectReconnectOnConnect(options.build()));
+    try {
+      Nats.connectAsynchronously(options.build(), true);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    return transport;
+  }
+
+  private void onEvent(Connection conn, ConnectionListener.Events type) {
+    switch (type) {
+      case CONNECTED, RECONNECTED, RESUBSCRIBED -> {
+        // jnats reports the first success of a retried initial connect as RECONNECTED
+        boolean first = connection == null;
+        bind(conn);
+        changeState("up", (first ? "connected to NATS at " : "reconnected to NATS at ") + url, false);
+      }
+      case DISCONNECTED -> changeState("down",
+          "up".equals(state) ? "lost NATS at " + url + "; reconnecting until it returns"
+              : "cannot reach NATS at " + url + " yet; retrying until it answers", true);
+      default -> LOG.fine("NATS: " + type);
+    }
+  }
+
+  /** Logs each change of connection state once. */
+  private synchronized void changeState(String next, String message, boolean warn) {
+    if (!next.equals(state)) {
+      state = next;
+      if (warn) {
+        LOG.warning(message);
+      } else {
+        LOG.info(message);
+      }
+    }
+  }
+
+  private synchronized void bind(Connection conn) {
+    if (connection != null) {
+      return;
+    }
+    if (closed) {
+      closeQuietly(conn);
+      return;
+    }
+    dispatcher = conn.createDispatcher();
+    connection = conn;
+    pending.forEach(NatsSub::bind);
+    pending.clear();
   }
 
   @Override
   public Gather gather(List<String> subjects, byte[] payload) {
-    if (!isConnected()) {
+    Connection connection = this.connection;
+    if (connection == null || connection.getStatus() != Connection.Status.CONNECTED) {
       return new EmptyGather();
     }
     String inbox = connection.createInbox();
@@ -97,7 +151,8 @@ public final class NatsTransport implements Transport {
 
   @Override
   public void publish(String subject, byte[] data) {
-    if (isConnected()) {
+    Connection connection = this.connection;
+    if (connection != null && connection.getStatus() == Connection.Status.CONNECTED) {
       try {
         connection.publish(subject, data);
       } catch (IllegalStateException ignored) { // lost the connection just now: dropped, as documented
@@ -106,39 +161,78 @@ public final class NatsTransport implements Transport {
   }
 
   @Override
-  public Subscription subscribe(String subject, String queue, MessageHandler handler) {
-    io.nats.client.MessageHandler h =
-        m -> handler.onMessage(new Message(m.getSubject(), m.getReplyTo(), m.getData()));
-    io.nats.client.Subscription sub =
-        queue == null ? dispatcher.subscribe(subject, h) : dispatcher.subscribe(subject, queue, h);
-    return new Subscription() {
-      @Override
-      public long dropped() {
-        return sub.getDroppedCount();
-      }
+  public synchronized Subscription subscribe(String subject, String queue, MessageHandler handler) {
+    NatsSub sub = new NatsSub(subject, queue, handler);
+    if (connection != null) {
+      sub.bind();
+    } else {
+      pending.add(sub);
+    }
+    return sub;
+  }
 
-      @Override
-      public void close() {
-        if (connection.getStatus() != Connection.Status.CLOSED) {
-          dispatcher.unsubscribe(sub);
+  /** A subscription that binds to the dispatcher once there is a connection. */
+  private final class NatsSub implements Subscription {
+    private final String subject;
+    private final String queue;
+    private final io.nats.client.MessageHandler handler;
+    private volatile io.nats.client.Subscription sub;
+
+    NatsSub(String subject, String queue, MessageHandler handler) {
+      this.subject = subject;
+      this.queue = queue;
+      this.handler = m -> handler.onMessage(new Message(m.getSubject(), m.getReplyTo(), m.getData()));
+    }
+
+    void bind() {
+      sub = queue == null ? dispatcher.subscribe(subject, handler) : dispatcher.subscribe(subject, queue, handler);
+    }
+
+    @Override
+    public long dropped() {
+      io.nats.client.Subscription s = sub;
+      return s == null ? 0 : s.getDroppedCount();
+    }
+
+    @Override
+    public void close() {
+      synchronized (NatsTransport.this) {
+        pending.remove(this);
+        io.nats.client.Subscription s = sub;
+        Connection c = connection;
+        if (s != null && c != null && c.getStatus() != Connection.Status.CLOSED) {
+          dispatcher.unsubscribe(s);
         }
       }
-    };
+    }
   }
 
   @Override
   public boolean isConnected() {
-    return connection.getStatus() == Connection.Status.CONNECTED;
+    Connection c = connection;
+    return c != null && c.getStatus() == Connection.Status.CONNECTED;
   }
 
   /** Flushes what was published, then closes. */
   @Override
-  public void close() {
-    try {
-      if (isConnected()) {
-        connection.flush(Duration.ofSeconds(1));
+  public synchronized void close() {
+    closed = true;
+    Connection c = connection;
+    if (c != null) {
+      try {
+        if (isConnected()) {
+          c.flush(Duration.ofSeconds(1));
+        }
+      } catch (Exception e) {
+        LOG.fine("flushing NATS: " + e);
       }
-      connection.close();
+      closeQuietly(c);
+    }
+  }
+
+  private static void closeQuietly(Connection c) {
+    try {
+      c.close();
     } catch (Exception e) {
       LOG.fine("closing NATS: " + e);
     }
@@ -152,20 +246,6 @@ public final class NatsTransport implements Transport {
 
     @Override
     public void close() {}
-  }
-
-  /** Logs each change of connection state once, at the level it deserves. */
-  private record StateLog(String url) implements ConnectionListener {
-    @Override
-    public void connectionEvent(Connection conn, Events type) {
-      switch (type) {
-        case CONNECTED -> LOG.info("connected to NATS at " + url);
-        case RECONNECTED -> LOG.info("reconnected to NATS at " + url);
-        case DISCONNECTED -> LOG.warning("lost NATS at " + url + "; reconnecting until it returns");
-        case CLOSED -> LOG.fine("NATS connection closed");
-        default -> LOG.fine("NATS: " + type);
-      }
-    }
   }
 
   /** jnats reports each failed reconnect attempt; the state log already said what matters. */

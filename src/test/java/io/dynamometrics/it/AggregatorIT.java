@@ -82,7 +82,7 @@ class AggregatorIT {
 
   private Process mock(String ns, int workers, String wire, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of("mock-worker", "--namespace", ns, "--workers", Integer.toString(workers),
-        "--wire", wire, "--seed", "7", "--nats-server", nats.url()));
+        "--wire", wire, "--seed", Integer.toString(7 + processes.size()), "--nats-server", nats.url()));
     args.addAll(List.of(more));
     Process p = Jar.start("mock-" + ns + "-" + processes.size(), args.toArray(String[]::new));
     processes.add(p);

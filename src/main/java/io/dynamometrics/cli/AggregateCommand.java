@@ -1,8 +1,6 @@
 package io.dynamometrics.cli;
 
 import io.dynamometrics.transport.NatsTransport;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -16,7 +14,7 @@ import picocli.CommandLine.Option;
     versionProvider = AggregateCommand.Version.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
-    subcommands = {MockWorkerCommand.class},
+    subcommands = {DemoCommand.class, MockWorkerCommand.class},
     description =
         "Polls every Dynamo worker's load metrics over NATS ($SRV.STATS), counts KV hit-rate events, "
             + "aggregates across workers and serves Prometheus metrics on /metrics, with /healthz and "
@@ -35,7 +33,7 @@ final class AggregateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     serve.validate();
     poll.validate();
-    Service service = new Service(serve, s -> Map.of());
+    Service service = new Service(serve, poll);
     NatsTransport nats;
     try {
       nats = NatsConnect.open(natsServer);
@@ -44,9 +42,9 @@ final class AggregateCommand implements Callable<Integer> {
       throw e;
     }
     try {
-      service.start(nats, poll, List.of());
+      service.start(nats, poll);
       java.util.logging.Logger.getLogger(AggregateCommand.class.getName())
-          .info("serving http://" + serve.host + ":" + service.port() + "/metrics");
+          .info("serving http://" + serve.host + ":" + service.port() + "/ (dashboard), /metrics, /api/v1/fleet");
       awaitShutdown();
     } finally {
       service.close(); // stop polling first, then drain and close NATS

@@ -15,6 +15,9 @@ import io.dynamometrics.poll.PollLoop;
 import io.dynamometrics.poll.Poller;
 import io.dynamometrics.poll.Targets;
 import io.dynamometrics.transport.Transport;
+import io.dynamometrics.web.FleetApi;
+import io.dynamometrics.web.History;
+import io.dynamometrics.web.StaticFiles;
 import io.dynamometrics.web.WebServer;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -25,7 +28,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -42,17 +44,21 @@ final class Service implements AutoCloseable {
   final LatestSnapshot latest = new LatestSnapshot();
   final HitRates hitRates = new HitRates(MAX_EVENT_SERIES, EVENT_SERIES_EXPIRY.toNanos());
   private final List<AutoCloseable> parts = new ArrayList<>();
+  private static final Duration HISTORY = Duration.ofMinutes(15);
+
+  final History history;
   private final WebServer web;
   private volatile Transport transport;
 
-  /**
-   * @param pages extra HTTP handlers (dashboard, API), built with access to this service
-   */
-  Service(ServeOptions serve, Function<Service, Map<String, HttpHandler>> pages) {
+  Service(ServeOptions serve, PollOptions poll) {
     JvmMetrics.builder().register(registry);
     registry.register(new FleetCollector(latest, hitRates));
+    history = new History(hitRates, HISTORY);
+    Map<String, HttpHandler> pages = Map.of(
+        "/", new StaticFiles(),
+        "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(), "active"));
     try {
-      web = new WebServer(serve.host, serve.port, registry, this::ready, pages.apply(this));
+      web = new WebServer(serve.host, serve.port, registry, this::ready, pages);
     } catch (BindException e) {
       throw new UserError("cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage()
           + " (is another instance running? choose another with --port)");
@@ -61,8 +67,8 @@ final class Service implements AutoCloseable {
     }
   }
 
-  /** Starts polling and listening over {@code transport}; {@code readers} also get every snapshot. */
-  void start(Transport transport, PollOptions poll, List<Consumer<FleetSnapshot>> readers) {
+  /** Starts polling and listening over {@code transport}. */
+  void start(Transport transport, PollOptions poll) {
     this.transport = transport;
     SelfMetrics self = new SelfMetrics(registry, Main.version(), transport::isConnected, () -> true);
     Targets targets;
@@ -75,7 +81,7 @@ final class Service implements AutoCloseable {
     all.add(latest);
     all.add(new L2cPublisher(transport, () -> true));
     all.add(s -> hitRates.update(s, System.nanoTime()));
-    all.addAll(readers);
+    all.add(history);
     PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
         new FleetState(poll.staleness), poll.interval(), all);
     parts.add(targets);
@@ -93,8 +99,12 @@ final class Service implements AutoCloseable {
   }
 
   boolean ready() {
+    return connected() && latest.get().transportConnected();
+  }
+
+  private boolean connected() {
     Transport t = transport;
-    return t != null && t.isConnected() && latest.get().transportConnected();
+    return t != null && t.isConnected();
   }
 
   /** Stops in reverse order of start; the transport is closed by its owner. */

@@ -29,7 +29,7 @@ function renderStatus(fleet) {
   } else if (!s.transportConnected) {
     badge.textContent = "NATS down"; badge.classList.add("down");
     banner = "NATS is disconnected: no worker stats are arriving." +
-      (s.polls > 0 ? ` Numbers below are from ${new Date(Date.now() - s.lastPollAgeSeconds * 1000).toLocaleTimeString()} and are not current.` : "");
+      (s.polls > 0 ? " The numbers below are the last ones received and are not current; workers drop off after 3 missed polls." : "");
   } else if (s.polls === 0) {
     badge.textContent = "waiting for first poll";
   } else if (!s.fresh) {

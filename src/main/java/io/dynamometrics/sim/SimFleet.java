@@ -37,6 +37,7 @@ public final class SimFleet implements AutoCloseable {
   private final List<MockWorker> workers = new ArrayList<>();
   private final ScheduledExecutorService ticker =
       Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("sim-ticker").factory());
+  private volatile boolean frozen;
   private double elapsed;
   private double sinceChurn;
 
@@ -70,6 +71,9 @@ public final class SimFleet implements AutoCloseable {
   }
 
   private synchronized void tick() {
+    if (frozen) {
+      return;
+    }
     elapsed += TICK_SECONDS;
     double wave = 1 + 0.6 * Math.sin(2 * Math.PI * elapsed / WAVE_PERIOD_SECONDS);
     for (int i = 0; i < workers.size(); i++) {
@@ -88,6 +92,11 @@ public final class SimFleet implements AutoCloseable {
       workers.add(joining);
       LOG.info("simulated worker " + joining.lease() + " joined");
     }
+  }
+
+  /** Holds (or resumes) every worker's load where it is; workers keep answering. For tests. */
+  public void freeze(boolean frozen) {
+    this.frozen = frozen;
   }
 
   /** Stops the worker with {@code lease} (as if its process died); false when there is none. */

@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 /** The default command: aggregate a Dynamo fleet from NATS and serve it to Prometheus. */
 @Command(
@@ -23,32 +22,30 @@ import picocli.CommandLine.Option;
 final class AggregateCommand implements Callable<Integer> {
   @Mixin PollOptions poll;
   @Mixin ServeOptions serve;
-
-  @Option(names = "--nats-server", defaultValue = "${env:NATS_SERVER:-nats://localhost:4222}", paramLabel = "URL",
-      description = "NATS server URL(s), comma-separated; credentials come from NATS_AUTH_USERNAME/PASSWORD, "
-          + "NATS_AUTH_TOKEN, NATS_AUTH_NKEY or NATS_AUTH_CREDENTIALS_FILE (env NATS_SERVER; default: ${DEFAULT-VALUE}).")
-  String natsServer;
+  @Mixin NatsOptions nats;
+  @Mixin LogOptions log;
 
   @Override
   public Integer call() throws Exception {
+    log.apply();
     serve.validate();
     poll.validate();
     Service service = new Service(serve, poll);
-    NatsTransport nats;
+    NatsTransport transport;
     try {
-      nats = NatsConnect.open(natsServer);
+      transport = nats.open();
     } catch (RuntimeException e) {
       service.close();
       throw e;
     }
     try {
-      service.start(nats, poll);
+      service.start(transport, poll);
       java.util.logging.Logger.getLogger(AggregateCommand.class.getName())
           .info("serving http://" + serve.host + ":" + service.port() + "/ (dashboard), /metrics, /api/v1/fleet");
       awaitShutdown();
     } finally {
       service.close(); // stop polling first, then drain and close NATS
-      nats.close();
+      transport.close();
     }
     return 0;
   }

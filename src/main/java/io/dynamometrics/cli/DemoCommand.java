@@ -27,6 +27,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(DemoCommand.class.getName());
 
   @Mixin ServeOptions serve;
+  @Mixin LogOptions log;
 
   @Option(names = "--workers", defaultValue = "8", paramLabel = "N",
       description = "Simulated workers (default: ${DEFAULT-VALUE}).")
@@ -49,6 +50,7 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    log.apply();
     serve.validate();
     if (workers < 1 || workers > 10_000) {
       throw new UserError("--workers must be between 1 and 10000, got " + workers);

@@ -6,6 +6,7 @@ import io.dynamometrics.transport.NatsTransport;
 import java.util.concurrent.Callable;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Simulated Dynamo workers on a real NATS server, for demos, tests and benchmarks. */
@@ -53,21 +54,12 @@ final class MockWorkerCommand implements Callable<Integer> {
           + "(traffic waves and one hot worker vary it) (default: ${DEFAULT-VALUE}).")
   double eventsPerSecond;
 
-  @Option(names = "--nats-server", defaultValue = "${env:NATS_SERVER:-nats://localhost:4222}", paramLabel = "URL",
-      description = "NATS server URL (env NATS_SERVER; default: ${DEFAULT-VALUE}).")
-  String natsServer;
-
-  @Option(names = "--log-level", defaultValue = "${env:DYN_LOG:-info}", paramLabel = "LEVEL",
-      description = "error, warn, info, debug or trace (env DYN_LOG; default: ${DEFAULT-VALUE}).")
-  String logLevel;
+  @Mixin NatsOptions nats;
+  @Mixin LogOptions log;
 
   @Override
   public Integer call() throws Exception {
-    try {
-      Logging.configure(logLevel);
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage());
-    }
+    log.apply();
     if (workers < 1 || workers > 100_000) {
       throw new UserError("--workers must be between 1 and 100000, got " + workers);
     }
@@ -81,16 +73,16 @@ final class MockWorkerCommand implements Callable<Integer> {
       throw new UserError("--wire: " + e.getMessage());
     }
     long s = seed != null ? seed : System.nanoTime();
-    NatsTransport nats = NatsConnect.open(natsServer);
-    SimFleet fleet = new SimFleet(nats, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond, null));
+    NatsTransport transport = nats.open();
+    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond, null));
     try {
       fleet.start();
       LOG.info(workers + " simulated " + gen + " worker(s) of " + namespace + "/" + component + "/" + endpoint
-          + " on " + natsServer + " (seed " + s + "), leases " + summarize(fleet));
+          + " on " + nats.url + " (seed " + s + "), leases " + summarize(fleet));
       AggregateCommand.awaitShutdown();
     } finally {
       fleet.close();
-      nats.close();
+      transport.close();
     }
     return 0;
   }

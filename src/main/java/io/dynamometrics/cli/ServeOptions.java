@@ -2,7 +2,7 @@ package io.dynamometrics.cli;
 
 import picocli.CommandLine.Option;
 
-/** Where to serve HTTP, and how much to log. */
+/** Where to serve HTTP. */
 final class ServeOptions {
   @Option(names = "--host", defaultValue = "0.0.0.0", paramLabel = "ADDR",
       description = "Address to serve /metrics, the dashboard and the API on (default: ${DEFAULT-VALUE}).")
@@ -12,18 +12,9 @@ final class ServeOptions {
       description = "HTTP port (default: ${DEFAULT-VALUE}); --metrics-port is an alias, as in Dynamo.")
   int port;
 
-  @Option(names = "--log-level", defaultValue = "${env:DYN_LOG:-info}", paramLabel = "LEVEL",
-      description = "error, warn, info, debug or trace (env DYN_LOG; default: ${DEFAULT-VALUE}).")
-  String logLevel;
-
   void validate() {
     if (port < 0 || port > 65535) {
       throw new UserError("--port must be between 0 and 65535, got " + port);
-    }
-    try {
-      Logging.configure(logLevel);
-    } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage());
     }
   }
 }

@@ -45,7 +45,6 @@ class DashboardIT {
     ServeOptions serve = new ServeOptions();
     serve.host = "127.0.0.1";
     serve.port = 0;
-    serve.logLevel = "warn";
     PollOptions poll = new PollOptions();
     poll.namespace = "dynamo";
     poll.component = "VllmWorker";

@@ -150,12 +150,25 @@ class AggregatorIT {
     assertThat(Jar.samples(body, "dynamo_metrics_poll_replies")).singleElement().asString().endsWith(" 3.0");
   }
 
-  @Test
-  void aWorkerWrittenWithJnatsServiceApiIsAggregated() throws Exception {
+  /**
+   * A worker written with jnats' own service API, not with this project's code: G1 names are hashed
+   * with Bouncy Castle's BLAKE3, G3 metrics are nested, and a decoy {@code my_endpoint2} is served.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"g1", "g2", "g3"})
+  void aWorkerWrittenWithJnatsServiceApiIsAggregated(String wire) throws Exception {
     String ns = namespace();
-    String service = ServiceNames.g2(ns, "MyComponent");
-    String data = "{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,\"kv_active_blocks\":61,"
+    String raw = ns + "_MyComponent";
+    String service = switch (wire) {
+      case "g1" -> raw.toLowerCase() + "_" + independentBlake3Hex(raw).substring(56);
+      default -> raw.toLowerCase();
+    };
+    String flat = "{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,\"kv_active_blocks\":61,"
         + "\"kv_total_blocks\":100,\"num_requests_waiting\":3,\"gpu_cache_usage_perc\":0.61,\"gpu_prefix_cache_hit_rate\":0.42}";
+    String nested = "{\"worker_stats\":{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,"
+        + "\"num_requests_waiting\":3},\"kv_stats\":{\"kv_active_blocks\":61,\"kv_total_blocks\":100,\"gpu_cache_usage_perc\":0.61,"
+        + "\"gpu_prefix_cache_hit_rate\":0.42},\"spec_decode_stats\":null}";
+    String data = wire.equals("g3") ? nested : flat;
     Service jnatsWorker = new ServiceBuilder().connection(client).name(service).version("0.0.1")
         .description("Dynamo component MyComponent in namespace " + ns)
         .addServiceEndpoint(ServiceEndpoint.builder().endpointName("my_endpoint-7a1b2c3d4e5f6071")
@@ -167,11 +180,25 @@ class AggregatorIT {
         .build();
     jnatsWorker.startService();
     closeables.add(() -> jnatsWorker.stop());
-    int port = aggregator(ns); // discovery: no --component/--endpoint
-    String body = Jar.await(port, "/metrics", b -> !Jar.samples(b, "llm_kv_blocks_active").isEmpty(), WAIT);
+    int fixed = aggregator(ns, MY_ENDPOINT);
+    String body = Jar.await(fixed, "/metrics", b -> !Jar.samples(b, "llm_kv_blocks_active").isEmpty(), WAIT);
+    assertThat(Jar.samples(body, "llm_kv_blocks_active")).containsExactly(
+        "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"" + ns + "\",worker_id=\"8798674938817896561\"} 61.0");
+    assertThat(Jar.samples(body, "llm_requests_waiting")).singleElement().asString().endsWith(" 3.0");
+    int discovering = aggregator(ns); // no --component/--endpoint: both endpoints are found, apart
+    body = Jar.await(discovering, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
     assertThat(Jar.samples(body, "llm_kv_blocks_active")).containsExactlyInAnyOrder(
         "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"" + ns + "\",worker_id=\"8798674938817896561\"} 61.0",
         "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint2\",namespace=\"" + ns + "\",worker_id=\"8798674938817896561\"} 99.0");
+  }
+
+  private static String independentBlake3Hex(String s) {
+    org.bouncycastle.crypto.digests.Blake3Digest d = new org.bouncycastle.crypto.digests.Blake3Digest(256);
+    byte[] in = s.getBytes(StandardCharsets.UTF_8);
+    d.update(in, 0, in.length);
+    byte[] out = new byte[32];
+    d.doFinal(out, 0);
+    return java.util.HexFormat.of().formatHex(out);
   }
 
   private static io.nats.client.support.JsonValue parse(String json) {
@@ -276,6 +303,20 @@ class AggregatorIT {
       assertThat(r.exitCode()).isEqualTo(2);
       assertThat(r.output()).contains(Integer.toString(taken.getLocalPort())).doesNotContain("\tat ");
     }
+  }
+
+  @Test
+  void sigtermStopsTheServiceCleanlyWithinFiveSeconds() throws Exception {
+    String ns = namespace();
+    mock(ns, 2, "g3");
+    int port = aggregator(ns, MY_ENDPOINT);
+    Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    Process aggregator = processes.get(processes.size() - 1);
+    long start = System.nanoTime();
+    aggregator.destroy(); // SIGTERM
+    assertThat(aggregator.waitFor(5, TimeUnit.SECONDS)).as("exited within 5 s").isTrue();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(Files.readString(Jar.LOGS.resolve("aggregator-" + ns + ".log"))).doesNotContain("\tat ").doesNotContain("Exception");
   }
 
   @Test

@@ -1,6 +1,11 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.etcd.Election;
+import io.dynamometrics.etcd.EtcdClient;
+import io.dynamometrics.etcd.Layout;
+import io.dynamometrics.etcd.Registrations;
 import io.dynamometrics.transport.NatsTransport;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -23,6 +28,14 @@ final class AggregateCommand implements Callable<Integer> {
   @Mixin PollOptions poll;
   @Mixin ServeOptions serve;
   @Mixin NatsOptions nats;
+  @Mixin PushOptions push;
+  @Mixin EtcdOptions etcd;
+
+  @picocli.CommandLine.Option(names = "--standby",
+      description = "With --etcd: when another aggregator holds the singleton key, wait and take over when it goes "
+          + "(instead of exiting). A standby exports only its own health and dynamo_metrics_leader 0.")
+  boolean standby;
+
   @Mixin LogOptions log;
 
   @Override
@@ -30,6 +43,10 @@ final class AggregateCommand implements Callable<Integer> {
     log.apply();
     serve.validate();
     poll.validate();
+    push.validate();
+    if (standby && !etcd.enabled) {
+      throw new UserError("--standby needs --etcd: without etcd there is nothing to stand by for");
+    }
     Service service = new Service(serve, poll);
     NatsTransport transport;
     try {
@@ -39,7 +56,31 @@ final class AggregateCommand implements Callable<Integer> {
       throw e;
     }
     try {
-      service.start(transport, poll);
+      Election election = null;
+      Registrations registrations = null;
+      if (etcd.enabled) {
+        EtcdClient client = etcd.client();
+        Layout layout = etcd.layout();
+        String value = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+            .put("component_name", poll.component).put("endpoint_name", poll.endpoint).toString();
+        election = new Election(client, layout.singleton(poll.namespace), value,
+            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1));
+        try {
+          election.start(standby);
+        } catch (Election.HeldElsewhere e) {
+          throw new UserError(e.getMessage());
+        } catch (java.io.IOException e) {
+          throw new UserError("cannot reach " + client + ": " + e.getMessage());
+        }
+        registrations = new Registrations(client, poll.namespace);
+      }
+      service.start(transport, poll, election != null ? election : () -> true, registrations);
+      if (push.enabled) {
+        service.push(push);
+      }
+      if (election != null) {
+        service.own(election); // closed first: a standby can take over while we stop
+      }
       java.util.logging.Logger.getLogger(AggregateCommand.class.getName())
           .info("serving http://" + serve.host + ":" + service.port() + "/ (dashboard), /metrics, /api/v1/fleet");
       awaitShutdown();

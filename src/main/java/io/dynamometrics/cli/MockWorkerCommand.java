@@ -1,6 +1,9 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.etcd.EtcdLeases;
+import io.dynamometrics.sim.LeaseSource;
 import io.dynamometrics.sim.SimFleet;
+import io.dynamometrics.wire.Subjects;
 import io.dynamometrics.sim.WireGeneration;
 import io.dynamometrics.transport.NatsTransport;
 import java.util.concurrent.Callable;
@@ -55,6 +58,7 @@ final class MockWorkerCommand implements Callable<Integer> {
   double eventsPerSecond;
 
   @Mixin NatsOptions nats;
+  @Mixin EtcdOptions etcd;
   @Mixin LogOptions log;
 
   @Override
@@ -73,18 +77,45 @@ final class MockWorkerCommand implements Callable<Integer> {
       throw new UserError("--wire: " + e.getMessage());
     }
     long s = seed != null ? seed : System.nanoTime();
+    EtcdLeases etcdLeases = null;
+    if (etcd.enabled) {
+      etcdLeases = new EtcdLeases(etcd.client(), etcd.layout(), namespace, component, endpoint);
+    }
     NatsTransport transport = nats.open();
-    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond, null));
+    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond, null),
+        etcdLeases == null ? null : registered(etcdLeases, gen.serviceName(namespace, component)));
     try {
-      fleet.start();
+      try {
+        fleet.start();
+      } catch (java.io.IOException e) {
+        throw new UserError("cannot register workers in etcd: " + e.getMessage());
+      }
       LOG.info(workers + " simulated " + gen + " worker(s) of " + namespace + "/" + component + "/" + endpoint
           + " on " + nats.url + " (seed " + s + "), leases " + summarize(fleet));
       AggregateCommand.awaitShutdown();
     } finally {
       fleet.close();
+      if (etcdLeases != null) {
+        etcdLeases.close();
+      }
       transport.close();
     }
     return 0;
+  }
+
+  /** Lease ids from etcd, each registered under the worker's endpoint subject, as Dynamo workers do. */
+  private LeaseSource registered(EtcdLeases leases, String service) {
+    return new LeaseSource() {
+      @Override
+      public long acquire() throws java.io.IOException {
+        return leases.acquire(Subjects.endpoint(service, endpoint, 0).replaceAll("-0$", "-{lease}"));
+      }
+
+      @Override
+      public void release(long lease) {
+        leases.release(lease);
+      }
+    };
   }
 
   private static String summarize(SimFleet fleet) {

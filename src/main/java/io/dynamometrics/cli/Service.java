@@ -3,6 +3,7 @@ package io.dynamometrics.cli;
 import com.sun.net.httpserver.HttpHandler;
 import io.dynamometrics.export.FleetCollector;
 import io.dynamometrics.export.L2cPublisher;
+import io.dynamometrics.export.Pusher;
 import io.dynamometrics.export.SelfMetrics;
 import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.FleetState;
@@ -14,6 +15,7 @@ import io.dynamometrics.poll.HitRateSubscriber;
 import io.dynamometrics.poll.PollLoop;
 import io.dynamometrics.poll.Poller;
 import io.dynamometrics.poll.Targets;
+import io.dynamometrics.poll.WorkerRegistry;
 import io.dynamometrics.transport.Transport;
 import io.dynamometrics.web.FleetApi;
 import io.dynamometrics.web.History;
@@ -27,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -49,14 +52,16 @@ final class Service implements AutoCloseable {
   final History history;
   private final WebServer web;
   private volatile Transport transport;
+  private volatile BooleanSupplier leader = () -> true;
+  private SelfMetrics self;
 
   Service(ServeOptions serve, PollOptions poll) {
     JvmMetrics.builder().register(registry);
-    registry.register(new FleetCollector(latest, hitRates));
+    registry.register(new FleetCollector(latest, hitRates, this::leading));
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages = Map.of(
         "/", new StaticFiles(),
-        "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(), "active"));
+        "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(), () -> leading() ? "active" : "standby"));
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages);
     } catch (BindException e) {
@@ -67,10 +72,21 @@ final class Service implements AutoCloseable {
     }
   }
 
-  /** Starts polling and listening over {@code transport}. */
+  /** Starts polling and listening over {@code transport}, leading always. */
   void start(Transport transport, PollOptions poll) {
+    start(transport, poll, () -> true, null);
+  }
+
+  /**
+   * Starts polling and listening over {@code transport}.
+   *
+   * @param leader whether this instance leads now (publishes l2c, pushes, exports fleet series)
+   * @param workers where workers register, or {@code null} without etcd
+   */
+  void start(Transport transport, PollOptions poll, BooleanSupplier leader, WorkerRegistry workers) {
     this.transport = transport;
-    SelfMetrics self = new SelfMetrics(registry, Main.version(), transport::isConnected, () -> true);
+    this.leader = leader;
+    self = new SelfMetrics(registry, Main.version(), transport::isConnected, leader);
     Targets targets;
     if (poll.component != null && poll.endpoint != null) {
       targets = Targets.fixed(new Target(poll.namespace, poll.component, poll.endpoint));
@@ -79,11 +95,11 @@ final class Service implements AutoCloseable {
     }
     List<Consumer<FleetSnapshot>> all = new ArrayList<>();
     all.add(latest);
-    all.add(new L2cPublisher(transport, () -> true));
+    all.add(new L2cPublisher(transport, leader));
     all.add(s -> hitRates.update(s, System.nanoTime()));
     all.add(history);
     PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
-        new FleetState(poll.staleness), poll.interval(), all);
+        new FleetState(poll.staleness), poll.interval(), all, workers);
     parts.add(targets);
     parts.add(loop);
     parts.add(new HitRateSubscriber(transport, poll.namespace, hitRates, self));
@@ -92,6 +108,20 @@ final class Service implements AutoCloseable {
         ? poll.namespace + "/" + poll.component + "/" + poll.endpoint
         : "every endpoint with load metrics in namespace " + poll.namespace)
         + ", polling every " + poll.pollInterval + " s");
+  }
+
+  /** Also pushes to a Pushgateway while leading; call after {@link #start}. */
+  void push(PushOptions push) {
+    parts.add(new Pusher(registry, push.url, push.job, push.instance(), push.interval(), push.keepOnExit, leader, self));
+  }
+
+  /** Stops with this service (in reverse order of adding). */
+  void own(AutoCloseable part) {
+    parts.add(part);
+  }
+
+  private boolean leading() {
+    return leader.getAsBoolean();
   }
 
   int port() {

@@ -13,6 +13,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -23,14 +24,20 @@ import java.util.function.Supplier;
 public final class FleetCollector implements MultiCollector {
   private final Supplier<FleetSnapshot> fleet;
   private final HitRates hitRates;
+  private final BooleanSupplier leader;
 
-  public FleetCollector(Supplier<FleetSnapshot> fleet, HitRates hitRates) {
+  /** @param leader whether to export at all: a standby shows no fleet series */
+  public FleetCollector(Supplier<FleetSnapshot> fleet, HitRates hitRates, BooleanSupplier leader) {
     this.fleet = fleet;
     this.hitRates = hitRates;
+    this.leader = leader;
   }
 
   @Override
   public MetricSnapshots collect() {
+    if (!leader.getAsBoolean()) {
+      return MetricSnapshots.of();
+    }
     FleetSnapshot snapshot = fleet.get();
     var kvActive = new Families.Gauge("llm_kv_blocks_active", "KV-cache blocks in use on the worker (kv_active_blocks).");
     var kvTotal = new Families.Gauge("llm_kv_blocks_total", "KV-cache capacity of the worker in blocks (kv_total_blocks). A gauge, despite the name, kept for Dynamo's dashboards.");
@@ -49,6 +56,7 @@ public final class FleetCollector implements MultiCollector {
     var kvUsage = new Families.Gauge("llm_kv_usage_ratio", "Sum of active over sum of total KV blocks of live workers.");
     var slotsUsage = new Families.Gauge("llm_request_slots_usage_ratio", "Sum of active over sum of total request slots of live workers.");
     var fleetWaiting = new Families.Gauge("llm_fleet_requests_waiting", "Requests queued over all live workers.");
+    var registered = new Families.Gauge("llm_workers_registered", "Workers registered in etcd for the endpoint (with etcd discovery).");
     var replies = new Families.Gauge("dynamo_metrics_poll_replies", "Stats replies in the last poll of the endpoint.");
 
     for (EndpointFleet e : snapshot.endpoints()) {
@@ -70,6 +78,9 @@ public final class FleetCollector implements MultiCollector {
       }
       workers.add(endpointLabels, e.workers().size());
       replies.add(endpointLabels, e.poll().replies());
+      if (e.registered() >= 0) {
+        registered.add(endpointLabels, e.registered());
+      }
       Aggregates a = e.aggregates();
       if (a != null) {
         loadAvg.add(endpointLabels, a.loadAvg());
@@ -94,7 +105,7 @@ public final class FleetCollector implements MultiCollector {
 
     List<MetricSnapshot> out = new ArrayList<>(24);
     for (var g : List.of(kvActive, kvTotal, slotsActive, slotsTotal, hitRate, waiting, cacheUsage, age,
-        workers, loadAvg, loadStd, loadMin, loadMax, imbalance, kvUsage, slotsUsage, fleetWaiting, replies)) {
+        workers, loadAvg, loadStd, loadMin, loadMax, imbalance, kvUsage, slotsUsage, fleetWaiting, registered, replies)) {
       g.addTo(out);
     }
     isl.addTo(out);

@@ -7,5 +7,6 @@ import java.util.List;
  *
  * @param workers sorted by worker key
  * @param aggregates {@code null} when no worker is live
+ * @param registered workers registered in etcd, or -1 without etcd discovery
  */
-public record EndpointFleet(Target target, List<Worker> workers, Aggregates aggregates, PollHealth poll) {}
+public record EndpointFleet(Target target, List<Worker> workers, Aggregates aggregates, PollHealth poll, int registered) {}

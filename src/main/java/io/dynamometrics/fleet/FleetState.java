@@ -21,6 +21,8 @@ public final class FleetState {
   private static final class EndpointState {
     final Map<WorkerKey, Entry> workers = new HashMap<>();
     long polls;
+    int registered = -1;
+    java.util.Set<Long> registeredIds = java.util.Set.of();
     PollHealth health = new PollHealth(0, 0, 0);
   }
 
@@ -47,19 +49,33 @@ public final class FleetState {
     state.health = new PollHealth(replies, (endNanos - startNanos) / 1e9, System.currentTimeMillis());
   }
 
-  /** The workers of {@code target} that answered its latest poll: the next gather waits for them. */
-  public java.util.Set<WorkerKey> answeredLastPoll(Target target) {
+  /** The worker ids of {@code target} that answered its latest poll: the next gather waits for them. */
+  public java.util.Set<Long> answeredLastPoll(Target target) {
     EndpointState state = endpoints.get(target);
     if (state == null) {
       return java.util.Set.of();
     }
-    java.util.Set<WorkerKey> keys = new java.util.HashSet<>();
+    java.util.Set<Long> ids = new java.util.HashSet<>();
     state.workers.forEach((k, e) -> {
       if (e.seenAtPoll == state.polls) {
-        keys.add(k);
+        ids.add(k.workerId());
       }
     });
-    return keys;
+    return ids;
+  }
+
+  /**
+   * What etcd says is registered under {@code target}: a worker whose registration was deleted
+   * leaves the fleet now, not after the staleness window. Workers that never registered (static
+   * or foreign ones) are kept by the staleness rule alone.
+   */
+  public void registered(Target target, java.util.Set<Long> leaseIds) {
+    EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
+    java.util.Set<Long> deregistered = new java.util.HashSet<>(state.registeredIds);
+    deregistered.removeAll(leaseIds);
+    state.workers.keySet().removeIf(k -> deregistered.contains(k.workerId()));
+    state.registered = leaseIds.size();
+    state.registeredIds = java.util.Set.copyOf(leaseIds);
   }
 
   /** Forgets endpoints that are no longer polled (discovery no longer finds them). */
@@ -81,7 +97,7 @@ public final class FleetState {
       }
       workers.sort((a, b) -> a.key().compareTo(b.key()));
       Aggregates agg = Aggregates.of(workers.stream().map(Worker::metrics).toList());
-      out.add(new EndpointFleet(e.getKey(), List.copyOf(workers), agg, e.getValue().health));
+      out.add(new EndpointFleet(e.getKey(), List.copyOf(workers), agg, e.getValue().health, e.getValue().registered));
     }
     return new FleetSnapshot(
         ++cycles, System.currentTimeMillis(), List.copyOf(out), connected, Map.copyOf(index));

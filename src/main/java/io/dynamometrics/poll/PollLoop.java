@@ -7,6 +7,8 @@ import io.dynamometrics.transport.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -29,6 +31,8 @@ public final class PollLoop implements AutoCloseable {
   private final FleetState state;
   private final long intervalNanos;
   private final List<Consumer<FleetSnapshot>> readers;
+  private final WorkerRegistry registry;
+  private boolean registryFailing;
   private final ExecutorService gathers = Executors.newVirtualThreadPerTaskExecutor();
   private Thread thread;
 
@@ -38,13 +42,15 @@ public final class PollLoop implements AutoCloseable {
       Targets targets,
       FleetState state,
       Duration interval,
-      List<Consumer<FleetSnapshot>> readers) {
+      List<Consumer<FleetSnapshot>> readers,
+      WorkerRegistry registry) {
     this.transport = transport;
     this.poller = poller;
     this.targets = targets;
     this.state = state;
     this.intervalNanos = interval.toNanos();
     this.readers = List.copyOf(readers);
+    this.registry = registry;
   }
 
   public void start() {
@@ -70,16 +76,23 @@ public final class PollLoop implements AutoCloseable {
 
   /** One poll of every target; public so tests and benchmarks can drive the loop by hand. */
   public FleetSnapshot cycle() throws InterruptedException {
-    Set<Target> current = targets.current();
+    Map<Target, Set<Long>> registered = registered();
+    Set<Target> current = new TreeSet<>(targets.current());
+    if (registered != null) {
+      registered.keySet().stream().filter(targets::accepts).forEach(current::add);
+    }
     List<Future<Poller.Result>> pending = new ArrayList<>(current.size());
     for (Target t : current) {
-      Set<io.dynamometrics.fleet.WorkerKey> expected = state.answeredLastPoll(t);
+      Set<Long> expected = registered != null && registered.containsKey(t) ? registered.get(t) : state.answeredLastPoll(t);
       pending.add(gathers.submit(() -> poller.poll(t, expected)));
     }
     for (Future<Poller.Result> f : pending) {
       try {
         Poller.Result r = f.get();
         state.record(r.target(), r.endpoints(), r.replies(), r.startNanos(), r.endNanos());
+        if (registered != null) {
+          state.registered(r.target(), registered.getOrDefault(r.target(), Set.of()));
+        }
       } catch (ExecutionException e) {
         LOG.log(Level.WARNING, "poll failed", e.getCause());
       }
@@ -94,6 +107,27 @@ public final class PollLoop implements AutoCloseable {
       }
     }
     return snapshot;
+  }
+
+  /** What etcd says now, or {@code null} without etcd or when it cannot be read (then staleness rules). */
+  private Map<Target, Set<Long>> registered() {
+    if (registry == null) {
+      return null;
+    }
+    try {
+      Map<Target, Set<Long>> r = registry.registered();
+      if (registryFailing) {
+        registryFailing = false;
+        LOG.info("reading worker registrations from etcd again");
+      }
+      return r;
+    } catch (java.io.IOException e) {
+      if (!registryFailing) {
+        registryFailing = true;
+        LOG.warning("cannot read worker registrations from etcd (" + e.getMessage() + "); workers age out by staleness until it answers");
+      }
+      return null;
+    }
   }
 
   @Override

@@ -1,7 +1,6 @@
 package io.dynamometrics.poll;
 
 import io.dynamometrics.fleet.Target;
-import io.dynamometrics.fleet.WorkerKey;
 import io.dynamometrics.transport.Gather;
 import io.dynamometrics.transport.Transport;
 import io.dynamometrics.wire.DecodeError;
@@ -40,14 +39,15 @@ public final class Poller {
   /**
    * Gathers the stats of {@code target}.
    *
-   * @param expected the workers that answered last time; the gather finishes once all have
+   * @param expected worker ids that should answer (those of the last poll, or those registered in
+   *     etcd); the gather finishes once all have
    */
-  public Result poll(Target target, Set<WorkerKey> expected) throws InterruptedException {
+  public Result poll(Target target, Set<Long> expected) throws InterruptedException {
     List<String> services = ServiceNames.all(target.namespace(), target.component());
     StatsReplyDecoder decoder = new StatsReplyDecoder(services, target.endpoint());
     List<String> subjects = services.stream().map(Subjects::stats).toList();
     List<StatsEndpoint> endpoints = new ArrayList<>();
-    Set<WorkerKey> missing = new HashSet<>(expected);
+    Set<Long> missing = new HashSet<>(expected);
     int replies = 0;
     int silentSubjects = 0;
     long start = System.nanoTime();
@@ -69,7 +69,7 @@ public final class Poller {
         }
         for (StatsEndpoint e : decoded.endpoints()) {
           endpoints.add(e);
-          missing.remove(new WorkerKey(e.workerId(), e.metrics().dpRank()));
+          missing.remove(e.workerId());
         }
         if (!lingering && !expected.isEmpty() && missing.isEmpty()) {
           long now = System.nanoTime();

@@ -44,6 +44,14 @@ public final class Targets implements AutoCloseable {
     return t;
   }
 
+  /** Whether {@code t} (found elsewhere, e.g. in etcd) is one this instance aggregates. */
+  public boolean accepts(Target t) {
+    if (fixed != null) {
+      return fixed.contains(t);
+    }
+    return (component == null || component.equals(t.component())) && (endpoint == null || endpoint.equals(t.endpoint()));
+  }
+
   public Set<Target> current() {
     return fixed != null ? fixed : discovered;
   }
@@ -53,8 +61,7 @@ public final class Targets implements AutoCloseable {
       while (!Thread.currentThread().isInterrupted()) {
         SortedSet<Target> found = new TreeSet<>();
         for (Target t : discovery.discover()) {
-          if ((component == null || component.equals(t.component()))
-              && (endpoint == null || endpoint.equals(t.endpoint()))) {
+          if (accepts(t)) {
             found.add(t);
           }
         }

@@ -33,6 +33,7 @@ public final class SimFleet implements AutoCloseable {
 
   private final Transport transport;
   private final Config config;
+  private final LeaseSource leases;
   private final Random random;
   private final List<MockWorker> workers = new ArrayList<>();
   private final ScheduledExecutorService ticker =
@@ -42,12 +43,26 @@ public final class SimFleet implements AutoCloseable {
   private double sinceChurn;
 
   public SimFleet(Transport transport, Config config) {
+    this(transport, config, null);
+  }
+
+  /** @param leases where lease ids come from; {@code null} for random positive ids */
+  public SimFleet(Transport transport, Config config, LeaseSource leases) {
     this.transport = transport;
     this.config = config;
     this.random = new Random(config.seed());
+    this.leases = leases != null ? leases : new LeaseSource() {
+      @Override
+      public long acquire() {
+        return 1 + (random.nextLong() >>> 1) % Long.MAX_VALUE; // a random positive etcd-style lease id
+      }
+
+      @Override
+      public void release(long lease) {}
+    };
   }
 
-  public synchronized SimFleet start() {
+  public synchronized SimFleet start() throws java.io.IOException {
     for (int i = 0; i < config.workers(); i++) {
       workers.add(newWorker());
     }
@@ -56,8 +71,8 @@ public final class SimFleet implements AutoCloseable {
     return this;
   }
 
-  private MockWorker newWorker() {
-    long lease = 1 + (random.nextLong() >>> 1) % Long.MAX_VALUE; // a random positive etcd lease id
+  private MockWorker newWorker() throws java.io.IOException {
+    long lease = leases.acquire();
     return new MockWorker(transport, config.namespace(), config.component(), config.endpoint(), config.wire(), lease, random.nextLong())
         .start();
   }
@@ -85,12 +100,16 @@ public final class SimFleet implements AutoCloseable {
       sinceChurn = 0;
       if (workers.size() > 1) {
         MockWorker leaving = workers.remove(1 + random.nextInt(workers.size() - 1));
-        leaving.close();
+        retire(leaving);
         LOG.info("simulated worker " + leaving.lease() + " left");
       }
-      MockWorker joining = newWorker();
-      workers.add(joining);
-      LOG.info("simulated worker " + joining.lease() + " joined");
+      try {
+        MockWorker joining = newWorker();
+        workers.add(joining);
+        LOG.info("simulated worker " + joining.lease() + " joined");
+      } catch (java.io.IOException e) {
+        LOG.warning("simulated worker could not join: " + e.getMessage());
+      }
     }
   }
 
@@ -103,11 +122,16 @@ public final class SimFleet implements AutoCloseable {
   public synchronized boolean stop(long lease) {
     for (int i = 0; i < workers.size(); i++) {
       if (workers.get(i).lease() == lease) {
-        workers.remove(i).close();
+        retire(workers.remove(i));
         return true;
       }
     }
     return false;
+  }
+
+  private void retire(MockWorker w) {
+    w.close();
+    leases.release(w.lease());
   }
 
   public synchronized List<Long> leases() {
@@ -117,7 +141,7 @@ public final class SimFleet implements AutoCloseable {
   @Override
   public synchronized void close() {
     ticker.shutdownNow();
-    workers.forEach(MockWorker::close);
+    workers.forEach(this::retire);
     workers.clear();
   }
 }

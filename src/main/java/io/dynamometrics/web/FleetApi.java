@@ -29,10 +29,10 @@ public final class FleetApi implements HttpHandler {
   private final History history;
   private final BooleanSupplier connected;
   private final Duration pollInterval;
-  private final String mode;
+  private final Supplier<String> mode;
 
-  /** @param mode what this instance is doing: {@code active} (or {@code standby}) */
-  public FleetApi(Supplier<FleetSnapshot> fleet, History history, BooleanSupplier connected, Duration pollInterval, String mode) {
+  /** @param mode what this instance is doing now: {@code active} or {@code standby} */
+  public FleetApi(Supplier<FleetSnapshot> fleet, History history, BooleanSupplier connected, Duration pollInterval, Supplier<String> mode) {
     this.fleet = fleet;
     this.history = history;
     this.connected = connected;
@@ -65,7 +65,8 @@ public final class FleetApi implements HttpHandler {
     ObjectNode status = root.putObject("status");
     boolean up = connected.getAsBoolean();
     double age = s.sequence() == 0 ? -1 : (now - s.takenAtMillis()) / 1000.0;
-    status.put("mode", mode);
+    String currentMode = mode.get();
+    status.put("mode", currentMode);
     status.put("transportConnected", up);
     status.put("polls", s.sequence());
     status.put("lastPollAgeSeconds", age);
@@ -74,6 +75,9 @@ public final class FleetApi implements HttpHandler {
     status.put("fresh", up && s.transportConnected() && age >= 0 && age <= 3 * pollInterval.toMillis() / 1000.0 + 1);
     status.put("serverTimeMillis", now);
     ArrayNode eps = root.putArray("endpoints");
+    if (currentMode.equals("standby")) {
+      return root; // a standby shows no fleet, as on /metrics
+    }
     for (EndpointFleet e : s.endpoints()) {
       ObjectNode ep = eps.addObject();
       target(ep, e.target());
@@ -84,6 +88,9 @@ public final class FleetApi implements HttpHandler {
       Aggregates a = e.aggregates();
       ObjectNode agg = ep.putObject("aggregates");
       agg.put("workers", e.workers().size());
+      if (e.registered() >= 0) {
+        agg.put("registered", e.registered());
+      }
       if (a != null) {
         number(agg, "loadAvg", a.loadAvg());
         number(agg, "loadStd", a.loadStd());

@@ -52,7 +52,7 @@ class MetricsEndpointTest {
     hitRates.record("dynamo", new HitRateEvent(161, 16, 0), 0);
     hitRates.update(snapshot, 0);
     PrometheusRegistry registry = new PrometheusRegistry();
-    registry.register(new FleetCollector(fleet::get, hitRates));
+    registry.register(new FleetCollector(fleet::get, hitRates, () -> true));
     server = new WebServer("127.0.0.1", 0, registry, () -> true, Map.of());
   }
 

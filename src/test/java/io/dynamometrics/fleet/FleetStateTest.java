@@ -85,6 +85,17 @@ class FleetStateTest {
     FleetState state = new FleetState(3);
     state.record(T, List.of(worker(1, -1, 10), worker(2, -1, 10)), 2, 0, 1);
     state.record(T, List.of(worker(1, -1, 10)), 1, 2, 3);
-    assertThat(state.answeredLastPoll(T)).containsExactly(new WorkerKey(1, -1));
+    assertThat(state.answeredLastPoll(T)).containsExactly(1L);
+  }
+
+  @Test
+  void deregisteredWorkersLeaveAtOnceButUnregisteredOnesFollowStaleness() {
+    FleetState state = new FleetState(1000);
+    state.registered(T, java.util.Set.of(1L, 2L));
+    state.record(T, List.of(worker(1, -1, 10), worker(2, -1, 20), worker(9, -1, 5)), 3, 0, 1);
+    state.registered(T, java.util.Set.of(1L, 3L));
+    EndpointFleet e = state.snapshot(1, true).endpoint(T);
+    assertThat(e.workers()).extracting(w -> w.key().workerId()).containsExactly(1L, 9L);
+    assertThat(e.registered()).isEqualTo(2);
   }
 }

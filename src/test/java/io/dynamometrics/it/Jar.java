@@ -20,6 +20,10 @@ public final class Jar {
   private Jar() {}
 
   public static Process start(String logName, String... args) throws IOException {
+    return start(logName, java.util.Map.of(), args);
+  }
+
+  public static Process start(String logName, java.util.Map<String, String> env, String... args) throws IOException {
     Path jar = Path.of("target/dynamo-metrics.jar");
     if (!Files.exists(jar)) {
       throw new IllegalStateException("run 'mvn package' first: " + jar + " is missing");
@@ -27,13 +31,17 @@ public final class Jar {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar", jar.toString()));
     cmd.addAll(List.of(args));
-    return Servers.start(LOGS.resolve(logName + ".log"), cmd.toArray(String[]::new));
+    return Servers.start(LOGS.resolve(logName + ".log"), env, cmd.toArray(String[]::new));
   }
 
   /** Runs to completion and returns exit code and combined output. */
   public static Result run(String... args) throws Exception {
+    return run(java.util.Map.of(), args);
+  }
+
+  public static Result run(java.util.Map<String, String> env, String... args) throws Exception {
     Path log = Files.createTempFile("dm", ".log");
-    Process p = Servers.start(log, command(args));
+    Process p = Servers.start(log, env, command(args));
     if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException("did not finish: " + String.join(" ", args));

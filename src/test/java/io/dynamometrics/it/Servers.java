@@ -46,8 +46,15 @@ public final class Servers {
 
   /** Starts {@code command}, logging to {@code log}; the caller stops it. */
   public static Process start(Path log, String... command) throws IOException {
+    return start(log, java.util.Map.of(), command);
+  }
+
+  /** Starts {@code command} with extra environment variables, logging to {@code log}. */
+  public static Process start(Path log, java.util.Map<String, String> env, String... command) throws IOException {
     Files.createDirectories(log.getParent());
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    return pb.start();
   }
 
   /** SIGTERM, then SIGKILL after {@code grace}. */
@@ -82,6 +89,70 @@ public final class Servers {
 
     public long pid() {
       return process.pid();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop(process, Duration.ofSeconds(5));
+    }
+  }
+
+  /** A prometheus-pushgateway on a free loopback port, without persistence. */
+  public static final class Pushgateway implements AutoCloseable {
+    public final int port;
+    private final Process process;
+
+    public Pushgateway(Path logDir, int port) throws Exception {
+      this.port = port;
+      this.process = start(logDir.resolve("pushgateway-" + port + ".log"), binary("prometheus-pushgateway"),
+          "--web.listen-address=127.0.0.1:" + port);
+      awaitPort(port, Duration.ofSeconds(10));
+    }
+
+    public String url() {
+      return "http://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      stop(process, Duration.ofSeconds(5));
+    }
+  }
+
+  /** A single-member etcd on free loopback ports, with its data in a fresh directory. */
+  public static final class Etcd implements AutoCloseable {
+    public final int port;
+    private final String[] command;
+    private final Path log;
+    private Process process;
+
+    public Etcd(Path logDir) throws Exception {
+      this.port = freePort();
+      int peer = freePort();
+      Path data = Files.createTempDirectory("etcd");
+      String client = "http://127.0.0.1:" + port;
+      String peerUrl = "http://127.0.0.1:" + peer;
+      this.log = logDir.resolve("etcd-" + port + ".log");
+      this.command = new String[] {binary("etcd"), "--name", "it", "--data-dir", data.toString(),
+          "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls", peerUrl,
+          "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", "it=" + peerUrl};
+      startProcess();
+    }
+
+    private void startProcess() throws Exception {
+      this.process = start(log, command);
+      awaitPort(port, Duration.ofSeconds(15));
+    }
+
+    /** Stops etcd, waits {@code away}, and starts it again on the same port and data. */
+    public void restart(Duration away) throws Exception {
+      stop(process, Duration.ofSeconds(5));
+      Thread.sleep(away);
+      startProcess();
+    }
+
+    public String url() {
+      return "http://127.0.0.1:" + port;
     }
 
     @Override

@@ -1,0 +1,36 @@
+package io.dynamometrics.cli;
+
+import io.dynamometrics.etcd.EtcdClient;
+import io.dynamometrics.etcd.EtcdSettings;
+import io.dynamometrics.etcd.Layout;
+import picocli.CommandLine.Option;
+
+/** etcd: off by default; endpoints and credentials from Dynamo's ETCD_* variables. */
+final class EtcdOptions {
+  @Option(names = "--etcd",
+      description = "Use etcd (ETCD_ENDPOINTS, default http://localhost:2379; ETCD_AUTH_USERNAME/PASSWORD, "
+          + "ETCD_AUTH_CA/CLIENT_CERT/CLIENT_KEY): claim the singleton key as Dynamo does, and discover workers "
+          + "from their registrations.")
+  boolean enabled;
+
+  @Option(names = "--etcd-layout", defaultValue = "instances", paramLabel = "LAYOUT",
+      description = "Key layout to claim and register under: 'instances' (Dynamo v0.3.0+) or 'components' "
+          + "(earlier). Registrations are read in both (default: ${DEFAULT-VALUE}).")
+  String layoutName;
+
+  Layout layout() {
+    try {
+      return Layout.parse(layoutName);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--etcd-layout: " + e.getMessage());
+    }
+  }
+
+  EtcdClient client() {
+    try {
+      return EtcdSettings.fromEnv(System.getenv());
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+  }
+}

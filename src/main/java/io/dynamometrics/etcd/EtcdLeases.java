@@ -1,0 +1,79 @@
+package io.dynamometrics.etcd;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * Registers simulated workers the way Dynamo's do: one etcd lease each (10 s, kept alive every 5 s),
+ * whose id is the worker's id, and a registration key on it. For {@code mock-worker --etcd}.
+ */
+public final class EtcdLeases implements AutoCloseable {
+  private static final Logger LOG = Logger.getLogger(EtcdLeases.class.getName());
+  private static final long TTL_SECONDS = 10;
+
+  private final EtcdClient etcd;
+  private final Layout layout;
+  private final String namespace;
+  private final String component;
+  private final String endpoint;
+  private final Set<Long> leases = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService keepAlive =
+      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("etcd-keepalive").factory());
+
+  public EtcdLeases(EtcdClient etcd, Layout layout, String namespace, String component, String endpoint) {
+    this.etcd = etcd;
+    this.layout = layout;
+    this.namespace = namespace;
+    this.component = component;
+    this.endpoint = endpoint;
+    keepAlive.scheduleAtFixedRate(this::renewAll, 5, 5, TimeUnit.SECONDS);
+  }
+
+  /** A new registered worker: its lease id. */
+  public long acquire(String subjectFor) throws IOException {
+    long lease = etcd.grantLease(TTL_SECONDS);
+    String subject = subjectFor.replace("{lease}", Long.toHexString(lease));
+    String idField = layout == Layout.COMPONENTS ? "lease_id" : "instance_id";
+    String value = "{\"component\":\"" + component + "\",\"endpoint\":\"" + endpoint + "\",\"namespace\":\"" + namespace
+        + "\",\"" + idField + "\":" + lease + ",\"transport\":{\"nats_tcp\":\"" + subject + "\"}}";
+    etcd.put(layout.registration(namespace, component, endpoint, lease), value, lease);
+    leases.add(lease);
+    return lease;
+  }
+
+  /** Deregisters a worker (revoking its lease deletes its key). */
+  public void release(long lease) {
+    leases.remove(lease);
+    try {
+      etcd.revokeLease(lease);
+    } catch (IOException e) {
+      LOG.warning("could not revoke lease " + Long.toHexString(lease) + ": " + e.getMessage());
+    }
+  }
+
+  private void renewAll() {
+    for (long lease : leases) {
+      try {
+        etcd.keepAlive(lease);
+      } catch (IOException e) {
+        LOG.warning("cannot renew lease " + Long.toHexString(lease) + ": " + e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    keepAlive.shutdownNow();
+    leases.forEach(this::release);
+  }
+
+  public Duration ttl() {
+    return Duration.ofSeconds(TTL_SECONDS);
+  }
+}

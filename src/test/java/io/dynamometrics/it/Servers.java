@@ -104,8 +104,9 @@ public final class Servers {
 
     public Pushgateway(Path logDir, int port) throws Exception {
       this.port = port;
+      // Debian's build persists to /var/lib/prometheus by default; a test gateway starts empty
       this.process = start(logDir.resolve("pushgateway-" + port + ".log"), binary("prometheus-pushgateway"),
-          "--web.listen-address=127.0.0.1:" + port);
+          "--web.listen-address=127.0.0.1:" + port, "--persistence.file=");
       awaitPort(port, Duration.ofSeconds(10));
     }
 

@@ -112,6 +112,7 @@ final class Service implements AutoCloseable {
 
   /** Also pushes to a Pushgateway while leading; call after {@link #start}. */
   void push(PushOptions push) {
+    self.pushEnabled();
     parts.add(new Pusher(registry, push.url, push.job, push.instance(), push.interval(), push.keepOnExit, leader, self));
   }
 

@@ -2,6 +2,7 @@ package io.dynamometrics.export;
 
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.poll.PollObserver;
+import io.dynamometrics.wire.DecodeError;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -60,6 +61,11 @@ public final class SelfMetrics implements PollObserver {
             .help("Pushgateway pushes by result.")
             .labelNames("result")
             .register(registry);
+    // Known label values start at 0, so rate() works from the first scrape and dashboards show 0, not "no data".
+    for (String reason : new String[] {DecodeError.INVALID_JSON, DecodeError.NOT_STATS_REPLY, DecodeError.NOT_METRICS, DecodeError.NO_WORKER_ID}) {
+      decodeErrors.labelValues("stats", reason);
+    }
+    decodeErrors.labelValues("event", DecodeError.INVALID_EVENT);
     GaugeWithCallback.builder()
         .name("dynamo_metrics_nats_connected")
         .help("1 while connected to NATS.")
@@ -99,6 +105,12 @@ public final class SelfMetrics implements PollObserver {
   public void eventDropped(String namespace) {
     eventsDropped.labelValues(namespace).inc();
     limiter.log(Level.WARNING, "event-table-full", "hit-rate counter table full; dropping events of new workers");
+  }
+
+  /** Starts both push results at 0 (push mode is on). */
+  public void pushEnabled() {
+    pushes.labelValues("success");
+    pushes.labelValues("failure");
   }
 
   public void pushed(boolean success) {

@@ -12,6 +12,8 @@ public final class Main {
 
   static int run(String... args) {
     CommandLine cli = new CommandLine(new AggregateCommand());
+    // a namespace may well be called "demo" or "bench": let option values match subcommand names
+    cli.setAllowSubcommandsAsOptionParameters(true);
     cli.setParameterExceptionHandler(
         (ex, a) -> {
           ex.getCommandLine().getErr().println("dynamo-metrics: " + ex.getMessage());

@@ -1,0 +1,207 @@
+package io.dynamometrics.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * End-to-end load: a real nats-server, mock-worker processes (up to 2,500 workers each) and the
+ * aggregator as its own process, polled every second. For each fleet size it measures the gather
+ * time of every poll, whether every poll gathered every worker, the aggregator's CPU time per poll
+ * and its retained heap per worker (after a forced GC), and writes them with a plot.
+ */
+public final class LoadHarness {
+  private static final Logger LOG = Logger.getLogger(LoadHarness.class.getName());
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int WORKERS_PER_PROCESS = 2500;
+  /** Dynamo's aggregator always waits its full 1 s timeout: its gather time, by design. */
+  static final double REFERENCE_GATHER_MS = 1000;
+
+  /** What one fleet size gave. Times in milliseconds. */
+  public record Run(int workers, int polls, double completeShare, double gatherMedianMs, double gatherP90Ms, double gatherMaxMs,
+      double cpuPerPollMs, double cpuShareOfCore, double heapPerWorkerBytes) {}
+
+  private final Path out;
+  private final Duration measure;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  public LoadHarness(Path out, Duration measure) {
+    this.out = out;
+    this.measure = measure;
+  }
+
+  public List<Run> run(int[] sizes) throws Exception {
+    Path logs = out.resolve("logs");
+    int natsPort = Processes.freePort();
+    Process nats = Processes.start(logs.resolve("nats.log"),
+        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    List<Run> runs = new ArrayList<>();
+    try {
+      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
+      String url = "nats://127.0.0.1:" + natsPort;
+      double baselineHeap = baselineHeap(url, logs);
+      for (int size : sizes) {
+        runs.add(measure(size, url, logs, baselineHeap));
+        write(runs);
+      }
+    } finally {
+      Processes.stop(nats);
+    }
+    return runs;
+  }
+
+  private double baselineHeap(String url, Path logs) throws Exception {
+    int port = Processes.freePort();
+    Process agg = aggregator(url, port, logs.resolve("aggregator-0.log"));
+    try {
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      Thread.sleep(3000);
+      return heapAfterGc(agg, port);
+    } finally {
+      Processes.stop(agg);
+    }
+  }
+
+  private Process aggregator(String url, int port, Path log) throws IOException {
+    return Processes.start(log, Processes.self("1g", "--namespace", "bench", "--component", "MyComponent", "--endpoint", "my_endpoint",
+        "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "1", "--log-level", "warn"));
+  }
+
+  private Run measure(int size, String url, Path logs, double baselineHeap) throws Exception {
+    LOG.info("fleet of " + size + " workers");
+    List<Process> mocks = new ArrayList<>();
+    int port = Processes.freePort();
+    Process agg = null;
+    try {
+      int processes = (size + WORKERS_PER_PROCESS - 1) / WORKERS_PER_PROCESS;
+      for (int i = 0; i < processes; i++) {
+        int n = size / processes + (i < size % processes ? 1 : 0);
+        mocks.add(Processes.start(logs.resolve("mock-" + size + "-" + i + ".log"), Processes.self("2g", "mock-worker",
+            "--namespace", "bench", "--workers", Integer.toString(n), "--events-per-second", "0", "--seed", Integer.toString(i + 1),
+            "--nats-server", url, "--log-level", "warn")));
+      }
+      agg = aggregator(url, port, logs.resolve("aggregator-" + size + ".log"));
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      awaitWorkers(port, size, Duration.ofSeconds(120));
+      Thread.sleep(3000); // warm-up
+      double cpu0 = metric(port, "process_cpu_seconds_total");
+      double polls0 = metric(port, "dynamo_metrics_poll_duration_seconds_count");
+      List<Double> gathers = new ArrayList<>();
+      int complete = 0;
+      long lastPoll = 0;
+      long end = System.nanoTime() + measure.toNanos();
+      while (System.nanoTime() < end) {
+        JsonNode ep = JSON.readTree(get(port, "/api/v1/fleet")).at("/endpoints/0");
+        long completed = ep.at("/poll/completedAtMillis").asLong();
+        if (completed != lastPoll) {
+          lastPoll = completed;
+          gathers.add(ep.at("/poll/durationSeconds").asDouble() * 1000);
+          if (ep.at("/aggregates/workers").asInt() == size) {
+            complete++;
+          }
+        }
+        Thread.sleep(250);
+      }
+      double cpu = metric(port, "process_cpu_seconds_total") - cpu0;
+      double polls = metric(port, "dynamo_metrics_poll_duration_seconds_count") - polls0;
+      double heap = heapAfterGc(agg, port);
+      double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      double cpuPerPollMs = polls > 0 ? cpu * 1000 / polls : Double.NaN;
+      Run run = new Run(size, g.length, g.length == 0 ? 0 : (double) complete / g.length, percentile(g, 0.5), percentile(g, 0.9),
+          g.length == 0 ? Double.NaN : g[g.length - 1], cpuPerPollMs, cpuPerPollMs / 1000, (heap - baselineHeap) / size);
+      LOG.info(run.toString());
+      return run;
+    } finally {
+      Processes.stop(agg);
+      for (Process m : mocks) {
+        Processes.stop(m);
+      }
+    }
+  }
+
+  private void awaitWorkers(int port, int size, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonNode fleet = JSON.readTree(get(port, "/api/v1/fleet"));
+      if (fleet.at("/endpoints/0/aggregates/workers").asInt() == size) {
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("the aggregator never saw all " + size + " workers; see the logs in " + out.resolve("logs"));
+  }
+
+  private double heapAfterGc(Process agg, int port) throws Exception {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(agg.pid()), "GC.run").redirectErrorStream(true).start();
+    gc.getInputStream().readAllBytes();
+    gc.waitFor();
+    Thread.sleep(200);
+    return metric(port, "jvm_memory_used_bytes{area=\"heap\"");
+  }
+
+  /** The sum of the samples of {@code prefix} (a name, or a name with the start of its labels). */
+  private double metric(int port, String prefix) throws Exception {
+    double sum = 0;
+    for (String line : get(port, "/metrics").split("\n")) {
+      if (line.startsWith(prefix + " ") || line.startsWith(prefix + "{") || (prefix.contains("{") && line.startsWith(prefix))) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
+  private String get(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  static double percentile(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))];
+  }
+
+  private void write(List<Run> runs) throws IOException {
+    Files.createDirectories(out);
+    ObjectNode root = JSON.createObjectNode();
+    root.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " " + System.getProperty("os.arch")
+        + ", Java " + System.getProperty("java.version"));
+    root.put("measureSeconds", measure.toSeconds());
+    root.put("referenceGatherMs", REFERENCE_GATHER_MS);
+    ArrayNode arr = root.putArray("runs");
+    for (Run r : runs) {
+      ObjectNode o = JSON.valueToTree(r);
+      o.put("gatherRatioVsReference", REFERENCE_GATHER_MS / r.gatherMedianMs());
+      arr.add(o);
+    }
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("load.json").toFile(), root);
+    Files.writeString(out.resolve("load.svg"), Plot.svg(runs));
+  }
+
+  public static int[] parseSizes(String s) {
+    try {
+      int[] sizes = Arrays.stream(s.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+      if (sizes.length == 0 || Arrays.stream(sizes).anyMatch(n -> n < 1 || n > 100_000)) {
+        throw new NumberFormatException();
+      }
+      return sizes;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--workers '" + s + "' must be a comma-separated list of fleet sizes from 1 to 100000");
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.dynamometrics.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Starting and stopping the processes a benchmark measures: nats-server, mock workers, the aggregator. */
+final class Processes {
+  private Processes() {}
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** {@code name} on the PATH or in /usr/sbin, or an error naming the package to install. */
+  static String binary(String name, String debianPackage) {
+    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+    dirs.add("/usr/sbin");
+    for (String d : dirs) {
+      Path p = Path.of(d, name);
+      if (Files.isExecutable(p)) {
+        return p.toString();
+      }
+    }
+    throw new IllegalStateException(name + " not found: install the Debian package " + debianPackage);
+  }
+
+  /** The command that runs this very jar with {@code args}. */
+  static List<String> self(String maxHeap, String... args) {
+    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String jar;
+    try {
+      jar = Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot locate the running jar", e);
+    }
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-jar", jar));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  static Process start(Path log, List<String> command) throws IOException {
+    Files.createDirectories(log.getParent());
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  static void awaitPort(int port, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      try (Socket s = new Socket("127.0.0.1", port)) {
+        return;
+      } catch (IOException e) {
+        Thread.sleep(20);
+      }
+    }
+    throw new IllegalStateException("nothing listens on 127.0.0.1:" + port + " after " + timeout);
+  }
+
+  static void stop(Process p) throws InterruptedException {
+    if (p != null && p.isAlive()) {
+      p.destroy();
+      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+        p.destroyForcibly().waitFor();
+      }
+    }
+  }
+}

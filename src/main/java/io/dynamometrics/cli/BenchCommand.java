@@ -1,0 +1,68 @@
+package io.dynamometrics.cli;
+
+import io.dynamometrics.bench.LoadHarness;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The load harness: real nats-server, mock-worker processes and the aggregator, measured end to end. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    versionProvider = AggregateCommand.Version.class,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description =
+        "Measures the aggregator end to end: starts nats-server (from the PATH), mock-worker processes "
+            + "(2,500 workers each) and the aggregator as its own process, and for each fleet size records the "
+            + "gather time of every poll, whether each poll gathered every worker, CPU time per poll and retained "
+            + "heap per worker. Writes load.json and load.svg into --out.%n")
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--workers", defaultValue = "100,1000,2500,5000,10000", paramLabel = "N,N,...",
+      description = "Fleet sizes to measure (default: ${DEFAULT-VALUE}).")
+  String workers;
+
+  @Option(names = "--seconds", defaultValue = "20", paramLabel = "S",
+      description = "Seconds measured per fleet size, after a warm-up (default: ${DEFAULT-VALUE}).")
+  int seconds;
+
+  @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
+      description = "Where results and logs go (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Mixin LogOptions log;
+
+  @Override
+  public Integer call() throws Exception {
+    log.apply();
+    int[] sizes;
+    try {
+      sizes = LoadHarness.parseSizes(workers);
+    } catch (IllegalArgumentException e) {
+      throw new UserError(e.getMessage());
+    }
+    if (seconds < 1 || seconds > 3600) {
+      throw new UserError("--seconds must be between 1 and 3600, got " + seconds);
+    }
+    List<LoadHarness.Run> runs;
+    try {
+      runs = new LoadHarness(out, Duration.ofSeconds(seconds)).run(sizes);
+    } catch (IllegalStateException e) {
+      throw new UserError(e.getMessage());
+    }
+    System.out.println("| workers | polls | complete | gather median ms | p90 ms | max ms | vs Dynamo (1000 ms) | CPU ms/poll | % of a core | heap B/worker |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+    for (LoadHarness.Run r : runs) {
+      System.out.println(String.format(Locale.ROOT, "| %d | %d | %.0f%% | %.1f | %.1f | %.1f | %.0fx | %.1f | %.1f%% | %.0f |", r.workers(), r.polls(),
+          100 * r.completeShare(), r.gatherMedianMs(), r.gatherP90Ms(), r.gatherMaxMs(), 1000 / r.gatherMedianMs(), r.cpuPerPollMs(),
+          100 * r.cpuShareOfCore(), r.heapPerWorkerBytes()));
+    }
+    System.out.println("results: " + out.resolve("load.json") + ", plot: " + out.resolve("load.svg"));
+    return 0;
+  }
+}

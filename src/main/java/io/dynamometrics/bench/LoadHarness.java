@@ -36,11 +36,14 @@ public final class LoadHarness {
 
   private final Path out;
   private final Duration measure;
+  private final boolean profile;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  public LoadHarness(Path out, Duration measure) {
+  /** @param profile record a JFR profile of each aggregator run next to its log */
+  public LoadHarness(Path out, Duration measure, boolean profile) {
     this.out = out;
     this.measure = measure;
+    this.profile = profile;
   }
 
   public List<Run> run(int[] sizes) throws Exception {
@@ -76,7 +79,8 @@ public final class LoadHarness {
   }
 
   private Process aggregator(String url, int port, Path log) throws IOException {
-    return Processes.start(log, Processes.self("1g", "--namespace", "bench", "--component", "MyComponent", "--endpoint", "my_endpoint",
+    String jfr = profile ? "-XX:StartFlightRecording=filename=" + log.resolveSibling(log.getFileName() + ".jfr") + ",settings=profile" : null;
+    return Processes.start(log, Processes.self("1g", jfr, "--namespace", "bench", "--component", "MyComponent", "--endpoint", "my_endpoint",
         "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "1", "--log-level", "warn"));
   }
 
@@ -89,7 +93,7 @@ public final class LoadHarness {
       int processes = (size + WORKERS_PER_PROCESS - 1) / WORKERS_PER_PROCESS;
       for (int i = 0; i < processes; i++) {
         int n = size / processes + (i < size % processes ? 1 : 0);
-        mocks.add(Processes.start(logs.resolve("mock-" + size + "-" + i + ".log"), Processes.self("2g", "mock-worker",
+        mocks.add(Processes.start(logs.resolve("mock-" + size + "-" + i + ".log"), Processes.self("2g", null, "mock-worker",
             "--namespace", "bench", "--workers", Integer.toString(n), "--events-per-second", "0", "--seed", Integer.toString(i + 1),
             "--nats-server", url, "--log-level", "warn")));
       }
@@ -97,14 +101,14 @@ public final class LoadHarness {
       Processes.awaitPort(port, Duration.ofSeconds(30));
       awaitWorkers(port, size, Duration.ofSeconds(120));
       Thread.sleep(3000); // warm-up
-      double cpu0 = metric(port, "process_cpu_seconds_total");
-      double polls0 = metric(port, "dynamo_metrics_poll_duration_seconds_count");
+      double cpu0 = cpuSeconds(agg);
+      long polls0 = JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong();
       List<Double> gathers = new ArrayList<>();
       int complete = 0;
       long lastPoll = 0;
       long end = System.nanoTime() + measure.toNanos();
       while (System.nanoTime() < end) {
-        JsonNode ep = JSON.readTree(get(port, "/api/v1/fleet")).at("/endpoints/0");
+        JsonNode ep = JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/endpoints/0");
         long completed = ep.at("/poll/completedAtMillis").asLong();
         if (completed != lastPoll) {
           lastPoll = completed;
@@ -113,10 +117,10 @@ public final class LoadHarness {
             complete++;
           }
         }
-        Thread.sleep(250);
+        Thread.sleep(400);
       }
-      double cpu = metric(port, "process_cpu_seconds_total") - cpu0;
-      double polls = metric(port, "dynamo_metrics_poll_duration_seconds_count") - polls0;
+      double cpu = cpuSeconds(agg) - cpu0;
+      long polls = JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong() - polls0;
       double heap = heapAfterGc(agg, port);
       double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       double cpuPerPollMs = polls > 0 ? cpu * 1000 / polls : Double.NaN;
@@ -135,7 +139,7 @@ public final class LoadHarness {
   private void awaitWorkers(int port, int size, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      JsonNode fleet = JSON.readTree(get(port, "/api/v1/fleet"));
+      JsonNode fleet = JSON.readTree(get(port, "/api/v1/fleet?workers=false"));
       if (fleet.at("/endpoints/0/aggregates/workers").asInt() == size) {
         return;
       }
@@ -144,24 +148,30 @@ public final class LoadHarness {
     throw new IllegalStateException("the aggregator never saw all " + size + " workers; see the logs in " + out.resolve("logs"));
   }
 
+  /** Bytes of live objects: the class histogram runs a full GC first and totals what survives. */
   private double heapAfterGc(Process agg, int port) throws Exception {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(agg.pid()), "GC.run").redirectErrorStream(true).start();
-    gc.getInputStream().readAllBytes();
-    gc.waitFor();
-    Thread.sleep(200);
-    return metric(port, "jvm_memory_used_bytes{area=\"heap\"");
-  }
-
-  /** The sum of the samples of {@code prefix} (a name, or a name with the start of its labels). */
-  private double metric(int port, String prefix) throws Exception {
-    double sum = 0;
-    for (String line : get(port, "/metrics").split("\n")) {
-      if (line.startsWith(prefix + " ") || line.startsWith(prefix + "{") || (prefix.contains("{") && line.startsWith(prefix))) {
-        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+    Process histo = new ProcessBuilder(jcmd.toString(), Long.toString(agg.pid()), "GC.class_histogram").redirectErrorStream(true).start();
+    String out = new String(histo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    histo.waitFor();
+    Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + ".txt"), out);
+    for (String line : out.split("\n")) {
+      String[] cols = line.trim().split("\\s+");
+      if (cols.length == 3 && cols[0].equals("Total")) {
+        return Double.parseDouble(cols[2]);
       }
     }
-    return sum;
+    throw new IllegalStateException("jcmd GC.class_histogram gave no total: " + out.lines().limit(3).toList());
+  }
+
+  /**
+   * User plus system CPU time of a process, from /proc (Linux): measuring through the service's own
+   * /metrics would add the cost of rendering 10,000 workers to what is measured.
+   */
+  private static double cpuSeconds(Process p) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
   }
 
   private String get(int port, String path) throws Exception {

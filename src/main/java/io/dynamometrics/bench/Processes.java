@@ -33,8 +33,8 @@ final class Processes {
     throw new IllegalStateException(name + " not found: install the Debian package " + debianPackage);
   }
 
-  /** The command that runs this very jar with {@code args}. */
-  static List<String> self(String maxHeap, String... args) {
+  /** The command that runs this very jar with {@code args}, and one more JVM option (or {@code null}). */
+  static List<String> self(String maxHeap, String jvmOption, String... args) {
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     String jar;
     try {
@@ -42,7 +42,11 @@ final class Processes {
     } catch (Exception e) {
       throw new IllegalStateException("cannot locate the running jar", e);
     }
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-jar", jar));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC"));
+    if (jvmOption != null) {
+      cmd.add(jvmOption);
+    }
+    cmd.addAll(List.of("-jar", jar));
     cmd.addAll(List.of(args));
     return cmd;
   }

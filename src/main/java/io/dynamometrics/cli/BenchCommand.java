@@ -35,6 +35,9 @@ final class BenchCommand implements Callable<Integer> {
       description = "Where results and logs go (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Option(names = "--profile", description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
+  boolean profile;
+
   @Mixin LogOptions log;
 
   @Override
@@ -51,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     List<LoadHarness.Run> runs;
     try {
-      runs = new LoadHarness(out, Duration.ofSeconds(seconds)).run(sizes);
+      runs = new LoadHarness(out, Duration.ofSeconds(seconds), profile).run(sizes);
     } catch (IllegalStateException e) {
       throw new UserError(e.getMessage());
     }

@@ -27,6 +27,13 @@ public enum WireGeneration {
     return this == G1 ? ServiceNames.g1(namespace, component) : ServiceNames.g2(namespace, component);
   }
 
+  /** {@code m} as this generation's stats-handler JSON. */
+  public String metricsJson(ForwardPassMetrics m) {
+    ObjectNode data = io.dynamometrics.wire.Json.MAPPER.createObjectNode();
+    writeMetrics(data, m);
+    return data.toString();
+  }
+
   /** Writes {@code m} as this generation's stats-handler JSON into {@code data}. */
   public void writeMetrics(ObjectNode data, ForwardPassMetrics m) {
     if (this == G3) {

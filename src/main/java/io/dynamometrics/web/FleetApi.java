@@ -49,7 +49,7 @@ public final class FleetApi implements HttpHandler {
     String path = ex.getRequestURI().getPath();
     try {
       switch (path) {
-        case "/api/v1/fleet" -> json(ex, 200, fleetJson());
+        case "/api/v1/fleet" -> json(ex, 200, fleetJson(includeWorkers(query(ex.getRequestURI().getRawQuery()))));
         case "/api/v1/history" -> json(ex, 200, historyJson(query(ex.getRequestURI().getRawQuery())));
         default -> error(ex, 404, "no such API: " + path + " (try /api/v1/fleet or /api/v1/history)");
       }
@@ -58,7 +58,21 @@ public final class FleetApi implements HttpHandler {
     }
   }
 
-  private ObjectNode fleetJson() {
+  /** {@code workers=false} leaves the per-worker lists out (for large fleets and frequent polling). */
+  private static boolean includeWorkers(Map<String, String> q) {
+    for (String key : q.keySet()) {
+      if (!key.equals("workers")) {
+        throw new BadRequest(400, "unknown parameter '" + key + "' (expected workers=true|false)");
+      }
+    }
+    String w = q.getOrDefault("workers", "true");
+    if (!w.equals("true") && !w.equals("false")) {
+      throw new BadRequest(400, "workers must be true or false, got '" + w + "'");
+    }
+    return w.equals("true");
+  }
+
+  private ObjectNode fleetJson(boolean withWorkers) {
     FleetSnapshot s = fleet.get();
     long now = System.currentTimeMillis();
     ObjectNode root = JSON.createObjectNode();
@@ -104,6 +118,9 @@ public final class FleetApi implements HttpHandler {
       History.Point latest = history == null ? null : history.latest(e.target());
       number(agg, "kvHitRatio", latest == null ? Double.NaN : latest.hitRatio());
       agg.put("kvHitRatioWindowSeconds", History.HIT_WINDOW.toSeconds());
+      if (!withWorkers) {
+        continue;
+      }
       ArrayNode workers = ep.putArray("workers");
       for (Worker w : e.workers()) {
         ForwardPassMetrics m = w.metrics();

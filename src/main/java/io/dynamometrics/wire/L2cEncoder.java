@@ -1,7 +1,9 @@
 package io.dynamometrics.wire;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.nio.charset.StandardCharsets;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -14,28 +16,45 @@ public final class L2cEncoder {
   private L2cEncoder() {}
 
   public static byte[] encode(List<StatsEndpoint> endpoints, Double loadAvg, Double loadStd) {
-    ObjectNode root = Json.MAPPER.createObjectNode();
-    ObjectNode eps = root.putObject("endpoints");
-    for (StatsEndpoint e : endpoints) {
-      ForwardPassMetrics m = e.metrics();
-      String key = Long.toString(e.workerId()) + (m.hasRank() ? "/" + m.dpRank() : "");
-      ObjectNode ep = eps.putObject(key);
-      ep.put("name", "worker-" + e.workerId());
-      ep.put("subject", e.subject());
-      ObjectNode data = ep.putObject("data");
-      if (m.hasRank()) {
-        data.put("data_parallel_rank", m.dpRank());
+    // Streamed, not built as a tree: with 10,000 workers this event is megabytes, once per poll.
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 320 * endpoints.size());
+    try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeObjectFieldStart("endpoints");
+      for (StatsEndpoint e : endpoints) {
+        ForwardPassMetrics m = e.metrics();
+        g.writeObjectFieldStart(Long.toString(e.workerId()) + (m.hasRank() ? "/" + m.dpRank() : ""));
+        g.writeStringField("name", "worker-" + e.workerId());
+        g.writeStringField("subject", e.subject());
+        g.writeObjectFieldStart("data");
+        if (m.hasRank()) {
+          g.writeNumberField("data_parallel_rank", m.dpRank());
+        }
+        g.writeNumberField("request_active_slots", m.requestActiveSlots());
+        g.writeNumberField("request_total_slots", m.requestTotalSlots());
+        g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
+        g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
+        g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
+        g.writeNumberField("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
+        g.writeNumberField("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
+        g.writeEndObject();
+        g.writeEndObject();
       }
-      data.put("request_active_slots", m.requestActiveSlots());
-      data.put("request_total_slots", m.requestTotalSlots());
-      data.put("kv_active_blocks", m.kvActiveBlocks());
-      data.put("kv_total_blocks", m.kvTotalBlocks());
-      data.put("num_requests_waiting", m.numRequestsWaiting());
-      data.put("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
-      data.put("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
+      g.writeEndObject();
+      number(g, "load_avg", loadAvg);
+      number(g, "load_std", loadStd);
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory cannot fail", e);
     }
-    root.put("load_avg", loadAvg);
-    root.put("load_std", loadStd);
-    return root.toString().getBytes(StandardCharsets.UTF_8);
+    return out.toByteArray();
+  }
+
+  private static void number(JsonGenerator g, String field, Double v) throws IOException {
+    if (v == null) {
+      g.writeNullField(field);
+    } else {
+      g.writeNumberField(field, v);
+    }
   }
 }

@@ -1,5 +1,7 @@
 package io.dynamometrics.wire;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,45 +26,86 @@ public final class StatsReplyDecoder {
     this.prefixes = services.stream().map(s -> s + "." + endpoint).toList();
   }
 
+  /**
+   * Decodes one reply. Streams over it: only the {@code subject} and {@code data} of each endpoint
+   * are read, and {@code data} only as a small tree; counters, names and unknown fields are skipped.
+   */
   public Result decode(byte[] payload) {
-    JsonNode root;
-    try {
-      root = Json.parse(payload);
+    List<StatsEndpoint> good = new ArrayList<>(1);
+    List<DecodeError> errors = new ArrayList<>(0);
+    try (JsonParser p = Json.MAPPER.createParser(payload)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        p.skipChildren(); // still has to be one well-formed (and bounded) JSON value
+        if (p.nextToken() != null) {
+          throw new IOException("trailing data");
+        }
+        return failure(DecodeError.NOT_STATS_REPLY, "not a JSON object: " + Json.excerpt(payload));
+      }
+      boolean sawEndpoints = false;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("endpoints") && value == JsonToken.START_ARRAY) {
+          sawEndpoints = true;
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            endpoint(p, good, errors);
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
+      if (p.nextToken() != null) {
+        throw new IOException("trailing data");
+      }
+      if (!sawEndpoints) {
+        return failure(DecodeError.NOT_STATS_REPLY, "no endpoints array: " + Json.excerpt(payload));
+      }
     } catch (IOException | RuntimeException e) {
       return failure(DecodeError.INVALID_JSON, "unparseable stats reply: " + Json.excerpt(payload));
     }
-    JsonNode endpoints = root.get("endpoints");
-    if (!root.isObject() || endpoints == null || !endpoints.isArray()) {
-      return failure(DecodeError.NOT_STATS_REPLY, "no endpoints array: " + Json.excerpt(payload));
-    }
-    List<StatsEndpoint> good = new ArrayList<>(1);
-    List<DecodeError> errors = new ArrayList<>(0);
-    for (JsonNode ep : endpoints) {
-      JsonNode subjectNode = ep.get("subject");
-      if (subjectNode == null || !subjectNode.isTextual()) {
-        continue;
-      }
-      String subject = subjectNode.asText();
-      Match match = match(subject);
-      if (match == Match.NONE) {
-        continue;
-      }
-      if (match == Match.STATIC) {
-        errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "static endpoint " + subject));
-        continue;
-      }
-      Long workerId = Subjects.workerId(subject);
-      if (workerId == null) {
-        errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "no lease id in " + subject));
-        continue;
-      }
-      try {
-        good.add(new StatsEndpoint(subject, workerId, MetricsDecoder.decode(ep.get("data"))));
-      } catch (IllegalArgumentException e) {
-        errors.add(new DecodeError(DecodeError.NOT_METRICS, subject + ": " + e.getMessage()));
-      }
-    }
     return new Result(good, errors);
+  }
+
+  /** Reads one element of {@code endpoints}; the parser is on its first token. */
+  private void endpoint(JsonParser p, List<StatsEndpoint> good, List<DecodeError> errors) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return;
+    }
+    String subject = null;
+    JsonNode data = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      if (field.equals("subject") && value == JsonToken.VALUE_STRING) {
+        subject = p.getText();
+      } else if (field.equals("data")) {
+        data = p.readValueAsTree();
+      } else {
+        p.skipChildren();
+      }
+    }
+    if (subject == null) {
+      return;
+    }
+    Match match = match(subject);
+    if (match == Match.NONE) {
+      return;
+    }
+    if (match == Match.STATIC) {
+      errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "static endpoint " + subject));
+      return;
+    }
+    Long workerId = Subjects.workerId(subject);
+    if (workerId == null) {
+      errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "no lease id in " + subject));
+      return;
+    }
+    try {
+      good.add(new StatsEndpoint(subject, workerId, MetricsDecoder.decode(data)));
+    } catch (IllegalArgumentException e) {
+      errors.add(new DecodeError(DecodeError.NOT_METRICS, subject + ": " + e.getMessage()));
+    }
   }
 
   private enum Match {

@@ -66,6 +66,80 @@ public final class LoadHarness {
     return runs;
   }
 
+  /** Events accepted per second by the aggregator and by a bare jnats subscriber, from one flood. */
+  public record Ingest(double seconds, long sent, long bareReceived, long accepted, long droppedByAggregator, double ratio) {}
+
+  /**
+   * Floods {@code namespace.bench.kv-hit-rate} from another process while the aggregator and a bare
+   * jnats subscriber that only counts listen to the same server.
+   */
+  public Ingest ingest(int seconds) throws Exception {
+    Path logs = out.resolve("logs");
+    int natsPort = Processes.freePort();
+    Process nats = Processes.start(logs.resolve("nats-ingest.log"),
+        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    int port = Processes.freePort();
+    Process agg = null;
+    try {
+      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
+      String url = "nats://127.0.0.1:" + natsPort;
+      agg = aggregator(url, port, logs.resolve("aggregator-ingest.log"));
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      Thread.sleep(2000);
+      java.util.concurrent.atomic.AtomicLong bare = new java.util.concurrent.atomic.AtomicLong();
+      try (io.nats.client.Connection c = io.nats.client.Nats.connect(url)) {
+        io.nats.client.Dispatcher d = c.createDispatcher(m -> bare.incrementAndGet());
+        d.setPendingLimits(-1, -1);
+        d.subscribe("namespace.bench.kv-hit-rate");
+        c.flush(Duration.ofSeconds(5));
+        double before = metric(port, "dynamo_metrics_events_total");
+        double droppedBefore = metric(port, "dynamo_metrics_events_dropped_total") + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total");
+        List<String> cmd = List.of(Processes.java(), "-cp", Processes.jar(), EventFlood.class.getName(), url,
+            "namespace.bench.kv-hit-rate", Integer.toString(seconds));
+        Process flood = Processes.start(logs.resolve("flood.log"), cmd);
+        flood.waitFor();
+        drain(port, bare); // both count what was queued when the flood ended
+        String sentLine = Files.readString(logs.resolve("flood.log")).lines().filter(l -> l.startsWith("sent ")).findFirst().orElse("sent 0");
+        long sent = Long.parseLong(sentLine.substring(5).strip());
+        long accepted = (long) (metric(port, "dynamo_metrics_events_total") - before);
+        long dropped = (long) (metric(port, "dynamo_metrics_events_dropped_total")
+            + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total") - droppedBefore);
+        Ingest result = new Ingest(seconds, sent, bare.get(), accepted, dropped, bare.get() == 0 ? Double.NaN : (double) accepted / bare.get());
+        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("ingest.json").toFile(), result);
+        return result;
+      }
+    } finally {
+      Processes.stop(agg);
+      Processes.stop(nats);
+    }
+  }
+
+  /** Waits until neither count moves for a second (at most 60 s). */
+  private void drain(int port, java.util.concurrent.atomic.AtomicLong bare) throws Exception {
+    double last = -1;
+    long lastBare = -1;
+    for (int i = 0; i < 60; i++) {
+      double now = metric(port, "dynamo_metrics_events_total");
+      if (now == last && bare.get() == lastBare) {
+        return;
+      }
+      last = now;
+      lastBare = bare.get();
+      Thread.sleep(1000);
+    }
+  }
+
+  /** The sum of the samples of {@code name}. */
+  private double metric(int port, String name) throws Exception {
+    double sum = 0;
+    for (String line : get(port, "/metrics").split("\n")) {
+      if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
   private double baselineHeap(String url, Path logs) throws Exception {
     int port = Processes.freePort();
     Process agg = aggregator(url, port, logs.resolve("aggregator-0.log"));

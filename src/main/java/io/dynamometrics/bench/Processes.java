@@ -35,20 +35,27 @@ final class Processes {
 
   /** The command that runs this very jar with {@code args}, and one more JVM option (or {@code null}). */
   static List<String> self(String maxHeap, String jvmOption, String... args) {
-    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    String jar;
-    try {
-      jar = Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot locate the running jar", e);
-    }
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + maxHeap, "-XX:+UseSerialGC"));
+    List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + maxHeap, "-XX:+UseSerialGC"));
     if (jvmOption != null) {
       cmd.add(jvmOption);
     }
-    cmd.addAll(List.of("-jar", jar));
+    cmd.addAll(List.of("-jar", jar()));
     cmd.addAll(List.of(args));
     return cmd;
+  }
+
+  /** The java binary running this process. */
+  static String java() {
+    return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  /** The jar this code runs from. */
+  static String jar() {
+    try {
+      return Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot locate the running jar", e);
+    }
   }
 
   static Process start(Path log, List<String> command) throws IOException {

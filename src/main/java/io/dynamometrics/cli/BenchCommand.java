@@ -35,6 +35,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "Where results and logs go (default: ${DEFAULT-VALUE}).")
   Path out;
 
+  @Option(names = "--ingest-seconds", defaultValue = "10", paramLabel = "S",
+      description = "Seconds of the hit-rate event flood that compares the aggregator with a bare jnats subscriber; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int ingestSeconds;
+
   @Option(names = "--profile", description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
   boolean profile;
 
@@ -53,8 +57,13 @@ final class BenchCommand implements Callable<Integer> {
       throw new UserError("--seconds must be between 1 and 3600, got " + seconds);
     }
     List<LoadHarness.Run> runs;
+    LoadHarness.Ingest ingest = null;
     try {
-      runs = new LoadHarness(out, Duration.ofSeconds(seconds), profile).run(sizes);
+      LoadHarness harness = new LoadHarness(out, Duration.ofSeconds(seconds), profile);
+      runs = harness.run(sizes);
+      if (ingestSeconds > 0) {
+        ingest = harness.ingest(ingestSeconds);
+      }
     } catch (IllegalStateException e) {
       throw new UserError(e.getMessage());
     }
@@ -65,7 +74,13 @@ final class BenchCommand implements Callable<Integer> {
           100 * r.completeShare(), r.gatherMedianMs(), r.gatherP90Ms(), r.gatherMaxMs(), 1000 / r.gatherMedianMs(), r.cpuPerPollMs(),
           100 * r.cpuShareOfCore(), r.heapPerWorkerBytes()));
     }
-    System.out.println("results: " + out.resolve("load.json") + ", plot: " + out.resolve("load.svg"));
+    if (ingest != null) {
+      System.out.println(String.format(Locale.ROOT, "events: %d sent in %.0f s; bare jnats subscriber received %d (%.0f/s), "
+          + "aggregator accepted %d (%.0f/s), ratio %.3f, dropped by the aggregator %d", ingest.sent(), ingest.seconds(),
+          ingest.bareReceived(), ingest.bareReceived() / ingest.seconds(), ingest.accepted(), ingest.accepted() / ingest.seconds(),
+          ingest.ratio(), ingest.droppedByAggregator()));
+    }
+    System.out.println("results: " + out.resolve("load.json") + ", " + out.resolve("ingest.json") + ", plot: " + out.resolve("load.svg"));
     return 0;
   }
 }

@@ -102,7 +102,9 @@ final class Service implements AutoCloseable {
         new FleetState(poll.staleness), poll.interval(), all, workers);
     parts.add(targets);
     parts.add(loop);
-    parts.add(new HitRateSubscriber(transport, poll.namespace, hitRates, self));
+    HitRateSubscriber events = new HitRateSubscriber(transport, poll.namespace, hitRates, self);
+    self.eventsDroppedByTransport(poll.namespace, events::dropped);
+    parts.add(events);
     loop.start();
     LOG.info("aggregating " + (poll.component != null && poll.endpoint != null
         ? poll.namespace + "/" + poll.component + "/" + poll.endpoint

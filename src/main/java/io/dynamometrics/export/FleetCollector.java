@@ -33,12 +33,29 @@ public final class FleetCollector implements MultiCollector {
     this.leader = leader;
   }
 
+  /** The fleet families of one snapshot: built once, shared by every scrape until the next poll. */
+  private record Rendered(FleetSnapshot source, List<MetricSnapshot> families) {}
+
+  private volatile Rendered rendered;
+
   @Override
   public MetricSnapshots collect() {
     if (!leader.getAsBoolean()) {
       return MetricSnapshots.of();
     }
     FleetSnapshot snapshot = fleet.get();
+    Rendered r = rendered;
+    if (r == null || r.source() != snapshot) {
+      r = new Rendered(snapshot, fleetFamilies(snapshot)); // a racing scrape may build it too; both are equal
+      rendered = r;
+    }
+    List<MetricSnapshot> out = new ArrayList<>(r.families());
+    hitRateFamilies(out);
+    return new MetricSnapshots(out);
+  }
+
+  /** Everything that comes from the snapshot (immutable, so it is rendered once per poll). */
+  private static List<MetricSnapshot> fleetFamilies(FleetSnapshot snapshot) {
     var kvActive = new Families.Gauge("llm_kv_blocks_active", "KV-cache blocks in use on the worker (kv_active_blocks).");
     var kvTotal = new Families.Gauge("llm_kv_blocks_total", "KV-cache capacity of the worker in blocks (kv_total_blocks). A gauge, despite the name, kept for Dynamo's dashboards.");
     var slotsActive = new Families.Gauge("llm_requests_active_slots", "Requests the worker is serving now (request_active_slots).");
@@ -94,6 +111,16 @@ public final class FleetCollector implements MultiCollector {
       }
     }
 
+    List<MetricSnapshot> out = new ArrayList<>(20);
+    for (var g : List.of(kvActive, kvTotal, slotsActive, slotsTotal, hitRate, waiting, cacheUsage, age,
+        workers, loadAvg, loadStd, loadMin, loadMax, imbalance, kvUsage, slotsUsage, fleetWaiting, registered, replies)) {
+      g.addTo(out);
+    }
+    return List.copyOf(out);
+  }
+
+  /** The hit-rate counters, which move between polls, read at each scrape. */
+  private void hitRateFamilies(List<MetricSnapshot> out) {
     var isl = new Families.Counter("llm_kv_hit_rate_isl_blocks", "Input-sequence blocks routed to the worker, from KV hit-rate events.");
     var overlap = new Families.Counter("llm_kv_hit_rate_overlap_blocks", "Routed input blocks already cached on the worker, from KV hit-rate events.");
     for (HitRates.Counter c : hitRates.read()) {
@@ -103,13 +130,7 @@ public final class FleetCollector implements MultiCollector {
       overlap.add(labels, c.overlapBlocks());
     }
 
-    List<MetricSnapshot> out = new ArrayList<>(24);
-    for (var g : List.of(kvActive, kvTotal, slotsActive, slotsTotal, hitRate, waiting, cacheUsage, age,
-        workers, loadAvg, loadStd, loadMin, loadMax, imbalance, kvUsage, slotsUsage, fleetWaiting, registered, replies)) {
-      g.addTo(out);
-    }
     isl.addTo(out);
     overlap.addTo(out);
-    return new MetricSnapshots(out);
   }
 }

@@ -22,6 +22,8 @@ public final class SelfMetrics implements PollObserver {
   private final Counter events;
   private final Counter eventsDropped;
   private final Counter pushes;
+  private volatile java.util.function.LongSupplier transportDrops = () -> 0;
+  private volatile String transportDropsNamespace = "";
   private final LogLimiter limiter = new LogLimiter(LOG, Duration.ofMinutes(1));
 
   /**
@@ -55,6 +57,12 @@ public final class SelfMetrics implements PollObserver {
             .help("Valid KV hit-rate events dropped because the per-worker counter table is full.")
             .labelNames("namespace")
             .register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+        .name("dynamo_metrics_events_slow_consumer_dropped")
+        .help("KV hit-rate events NATS delivery dropped because the subscriber's bounded queue was full.")
+        .labelNames("namespace")
+        .callback(cb -> cb.call(transportDrops.getAsLong(), transportDropsNamespace))
+        .register(registry);
     pushes =
         Counter.builder()
             .name("dynamo_metrics_push")
@@ -96,15 +104,34 @@ public final class SelfMetrics implements PollObserver {
     limiter.log(Level.WARNING, source + "/" + reason, "unusable " + source + " payload (" + reason + "): " + detail);
   }
 
+  private record NamespaceCounter(String namespace, io.prometheus.metrics.core.datapoints.CounterDataPoint counter) {}
+
+  private volatile NamespaceCounter lastEvents;
+
   @Override
   public void eventAccepted(String namespace) {
-    events.labelValues(namespace).inc();
+    // One namespace in practice: keep its data point instead of a label lookup per event.
+    NamespaceCounter c = lastEvents;
+    if (c == null || !c.namespace().equals(namespace)) {
+      c = new NamespaceCounter(namespace, events.labelValues(namespace));
+      lastEvents = c;
+    }
+    c.counter().inc();
   }
 
   @Override
   public void eventDropped(String namespace) {
     eventsDropped.labelValues(namespace).inc();
     limiter.log(Level.WARNING, "event-table-full", "hit-rate counter table full; dropping events of new workers");
+  }
+
+  /**
+   * Exports events the transport dropped because the subscriber fell behind (its pending queue is
+   * bounded), as {@code dynamo_metrics_events_slow_consumer_dropped_total{namespace}}.
+   */
+  public void eventsDroppedByTransport(String namespace, java.util.function.LongSupplier dropped) {
+    this.transportDrops = dropped;
+    this.transportDropsNamespace = namespace;
   }
 
   /** Starts both push results at 0 (push mode is on). */

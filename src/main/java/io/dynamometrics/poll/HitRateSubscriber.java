@@ -14,9 +14,8 @@ public final class HitRateSubscriber implements AutoCloseable {
   public HitRateSubscriber(
       Transport transport, String namespace, HitRates hitRates, PollObserver observer) {
     this.subscription =
-        transport.subscribe(
+        transport.subscribeBounded(
             Subjects.hitRate(namespace),
-            null,
             m -> {
               HitRateEvent event;
               try {

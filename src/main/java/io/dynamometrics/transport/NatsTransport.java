@@ -171,27 +171,55 @@ public final class NatsTransport implements Transport {
     return sub;
   }
 
-  /** A subscription that binds to the dispatcher once there is a connection. */
+  /** Events and other floods: at most this many messages wait for the handler; more are dropped and counted. */
+  private static final long BOUNDED_PENDING_MESSAGES = 1_000_000;
+  private static final long BOUNDED_PENDING_BYTES = 256L * 1024 * 1024;
+
+  @Override
+  public synchronized Subscription subscribeBounded(String subject, MessageHandler handler) {
+    NatsSub sub = new NatsSub(subject, null, handler, true);
+    if (connection != null) {
+      sub.bind();
+    } else {
+      pending.add(sub);
+    }
+    return sub;
+  }
+
+  /** A subscription that binds to a dispatcher once there is a connection. */
   private final class NatsSub implements Subscription {
     private final String subject;
     private final String queue;
     private final io.nats.client.MessageHandler handler;
+    private final boolean ownDispatcher;
+    private volatile Dispatcher bound;
     private volatile io.nats.client.Subscription sub;
 
     NatsSub(String subject, String queue, MessageHandler handler) {
+      this(subject, queue, handler, false);
+    }
+
+    NatsSub(String subject, String queue, MessageHandler handler, boolean ownDispatcher) {
       this.subject = subject;
       this.queue = queue;
       this.handler = m -> handler.onMessage(new Message(m.getSubject(), m.getReplyTo(), m.getData()));
+      this.ownDispatcher = ownDispatcher;
     }
 
     void bind() {
-      sub = queue == null ? dispatcher.subscribe(subject, handler) : dispatcher.subscribe(subject, queue, handler);
+      Dispatcher d = dispatcher;
+      if (ownDispatcher) {
+        d = connection.createDispatcher();
+        d.setPendingLimits(BOUNDED_PENDING_MESSAGES, BOUNDED_PENDING_BYTES);
+      }
+      bound = d;
+      sub = queue == null ? d.subscribe(subject, handler) : d.subscribe(subject, queue, handler);
     }
 
     @Override
     public long dropped() {
-      io.nats.client.Subscription s = sub;
-      return s == null ? 0 : s.getDroppedCount();
+      Dispatcher d = bound;
+      return d == null ? 0 : ownDispatcher ? d.getDroppedCount() : sub.getDroppedCount();
     }
 
     @Override
@@ -201,7 +229,11 @@ public final class NatsTransport implements Transport {
         io.nats.client.Subscription s = sub;
         Connection c = connection;
         if (s != null && c != null && c.getStatus() != Connection.Status.CLOSED) {
-          dispatcher.unsubscribe(s);
+          if (ownDispatcher) {
+            c.closeDispatcher(bound);
+          } else {
+            bound.unsubscribe(s);
+          }
         }
       }
     }

@@ -25,6 +25,14 @@ public interface Transport extends AutoCloseable {
    */
   Subscription subscribe(String subject, String queue, MessageHandler handler);
 
+  /**
+   * Like {@link #subscribe} without a queue group, for a high-volume stream: delivered on its own
+   * thread with its own bounded queue, whose overflow {@link Subscription#dropped()} counts.
+   */
+  default Subscription subscribeBounded(String subject, MessageHandler handler) {
+    return subscribe(subject, null, handler);
+  }
+
   boolean isConnected();
 
   @Override

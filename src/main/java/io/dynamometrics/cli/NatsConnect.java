@@ -33,7 +33,15 @@ final class NatsConnect {
     }
     try {
       LOG.info("connecting to NATS at " + url + " (auth: " + auth + ")");
-      return NatsTransport.connect(url, auth);
+      NatsTransport transport = NatsTransport.connect(url, auth);
+      // A server that is down is waited for; one that refuses our credentials is a user error.
+      String refused = transport.awaitFirstConnect(java.time.Duration.ofSeconds(3));
+      if (refused != null) {
+        transport.close();
+        throw new UserError("NATS at " + url + " refused the credentials (" + auth + "): " + refused
+            + "; check the NATS_AUTH_* variables");
+      }
+      return transport;
     } catch (IOException e) {
       throw new UserError("cannot connect to NATS at " + url + ": " + e.getMessage());
     } catch (InterruptedException e) {

@@ -31,6 +31,11 @@ final class PollOptions {
       description = "Polls a worker may miss before its series disappear (default: ${DEFAULT-VALUE}).")
   int staleness;
 
+  @Option(names = "--max-workers", defaultValue = "10000", paramLabel = "N",
+      description = "Most workers exported per component/endpoint; replies from more are counted in "
+          + "dynamo_metrics_workers_over_limit_total, not exported (default: ${DEFAULT-VALUE}).")
+  int maxWorkers = 10000;
+
   Duration interval() {
     return seconds(pollInterval);
   }
@@ -45,6 +50,9 @@ final class PollOptions {
     }
     if (!(scrapeTimeout >= 0.01) || scrapeTimeout > 60) {
       throw new UserError("--scrape-timeout must be between 0.01 and 60 seconds, got " + scrapeTimeout);
+    }
+    if (maxWorkers < 1 || maxWorkers > 1_000_000) {
+      throw new UserError("--max-workers must be between 1 and 1000000, got " + maxWorkers);
     }
     if (staleness < 1 || staleness > 1000) {
       throw new UserError("--staleness must be between 1 and 1000 polls, got " + staleness);

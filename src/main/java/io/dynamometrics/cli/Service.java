@@ -53,10 +53,12 @@ final class Service implements AutoCloseable {
   private final WebServer web;
   private volatile Transport transport;
   private volatile BooleanSupplier leader = () -> true;
-  private SelfMetrics self;
+  private final SelfMetrics self;
 
   Service(ServeOptions serve, PollOptions poll) {
     JvmMetrics.builder().register(registry);
+    // registered before NATS is even tried, so /metrics tells "not connected" from the first moment
+    self = new SelfMetrics(registry, Main.version(), this::connected, () -> leader.getAsBoolean());
     registry.register(new FleetCollector(latest, hitRates, this::leading));
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages = Map.of(
@@ -86,7 +88,6 @@ final class Service implements AutoCloseable {
   void start(Transport transport, PollOptions poll, BooleanSupplier leader, WorkerRegistry workers) {
     this.transport = transport;
     this.leader = leader;
-    self = new SelfMetrics(registry, Main.version(), transport::isConnected, leader);
     Targets targets;
     if (poll.component != null && poll.endpoint != null) {
       targets = Targets.fixed(new Target(poll.namespace, poll.component, poll.endpoint));
@@ -99,7 +100,7 @@ final class Service implements AutoCloseable {
     all.add(s -> hitRates.update(s, System.nanoTime()));
     all.add(history);
     PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
-        new FleetState(poll.staleness), poll.interval(), all, workers);
+        new FleetState(poll.staleness, poll.maxWorkers), poll.interval(), all, workers, self);
     parts.add(targets);
     parts.add(loop);
     HitRateSubscriber events = new HitRateSubscriber(transport, poll.namespace, hitRates, self);

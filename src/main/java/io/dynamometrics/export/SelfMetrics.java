@@ -22,6 +22,7 @@ public final class SelfMetrics implements PollObserver {
   private final Counter events;
   private final Counter eventsDropped;
   private final Counter pushes;
+  private final Counter overLimit;
   private volatile java.util.function.LongSupplier transportDrops = () -> 0;
   private volatile String transportDropsNamespace = "";
   private final LogLimiter limiter = new LogLimiter(LOG, Duration.ofMinutes(1));
@@ -63,6 +64,12 @@ public final class SelfMetrics implements PollObserver {
         .labelNames("namespace")
         .callback(cb -> cb.call(transportDrops.getAsLong(), transportDropsNamespace))
         .register(registry);
+    overLimit =
+        Counter.builder()
+            .name("dynamo_metrics_workers_over_limit")
+            .help("Worker replies not exported because the endpoint already has --max-workers workers.")
+            .labelNames("namespace", "component", "endpoint")
+            .register(registry);
     pushes =
         Counter.builder()
             .name("dynamo_metrics_push")
@@ -132,6 +139,13 @@ public final class SelfMetrics implements PollObserver {
   public void eventsDroppedByTransport(String namespace, java.util.function.LongSupplier dropped) {
     this.transportDrops = dropped;
     this.transportDropsNamespace = namespace;
+  }
+
+  @Override
+  public void workersOverLimit(Target target, int refused) {
+    overLimit.labelValues(target.namespace(), target.component(), target.endpoint()).inc(refused);
+    limiter.log(Level.WARNING, "over-limit/" + target, refused + " workers of " + target
+        + " not exported: the endpoint already has --max-workers workers");
   }
 
   /** Starts both push results at 0 (push mode is on). */

@@ -27,26 +27,50 @@ public final class FleetState {
   }
 
   private final int staleness;
+  private final int maxWorkers;
   private final Map<Target, EndpointState> endpoints = new TreeMap<>();
   private long cycles;
 
   /** @param staleness polls a worker may miss before it leaves the fleet; at least 1 */
   public FleetState(int staleness) {
+    this(staleness, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param staleness polls a worker may miss before it leaves the fleet; at least 1
+   * @param maxWorkers the most workers one endpoint may have (a guard against runaway cardinality)
+   */
+  public FleetState(int staleness, int maxWorkers) {
     if (staleness < 1) {
       throw new IllegalArgumentException("staleness must be at least 1 poll, got " + staleness);
     }
+    if (maxWorkers < 1) {
+      throw new IllegalArgumentException("maxWorkers must be at least 1, got " + maxWorkers);
+    }
     this.staleness = staleness;
+    this.maxWorkers = maxWorkers;
   }
 
-  /** Records one gather of {@code target}: replies in {@code stats}, requested at {@code startNanos}. */
-  public void record(Target target, List<StatsEndpoint> stats, int replies, long startNanos, long endNanos) {
+  /**
+   * Records one gather of {@code target}: replies in {@code stats}, requested at {@code startNanos}.
+   *
+   * @return how many workers were turned away because the endpoint already has {@code maxWorkers}
+   */
+  public int record(Target target, List<StatsEndpoint> stats, int replies, long startNanos, long endNanos) {
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
     long poll = ++state.polls;
+    int refused = 0;
     for (StatsEndpoint s : stats) {
-      state.workers.put(new WorkerKey(s.workerId(), s.metrics().dpRank()), new Entry(s, startNanos, poll));
+      WorkerKey key = new WorkerKey(s.workerId(), s.metrics().dpRank());
+      if (state.workers.size() >= maxWorkers && !state.workers.containsKey(key)) {
+        refused++;
+        continue;
+      }
+      state.workers.put(key, new Entry(s, startNanos, poll));
     }
     state.workers.values().removeIf(e -> poll - e.seenAtPoll >= staleness);
     state.health = new PollHealth(replies, (endNanos - startNanos) / 1e9, System.currentTimeMillis());
+    return refused;
   }
 
   /** The worker ids of {@code target} that answered its latest poll: the next gather waits for them. */

@@ -32,6 +32,7 @@ public final class PollLoop implements AutoCloseable {
   private final long intervalNanos;
   private final List<Consumer<FleetSnapshot>> readers;
   private final WorkerRegistry registry;
+  private final PollObserver observer;
   private boolean registryFailing;
   private final ExecutorService gathers = Executors.newVirtualThreadPerTaskExecutor();
   private Thread thread;
@@ -43,7 +44,8 @@ public final class PollLoop implements AutoCloseable {
       FleetState state,
       Duration interval,
       List<Consumer<FleetSnapshot>> readers,
-      WorkerRegistry registry) {
+      WorkerRegistry registry,
+      PollObserver observer) {
     this.transport = transport;
     this.poller = poller;
     this.targets = targets;
@@ -51,6 +53,7 @@ public final class PollLoop implements AutoCloseable {
     this.intervalNanos = interval.toNanos();
     this.readers = List.copyOf(readers);
     this.registry = registry;
+    this.observer = observer;
   }
 
   public void start() {
@@ -89,7 +92,10 @@ public final class PollLoop implements AutoCloseable {
     for (Future<Poller.Result> f : pending) {
       try {
         Poller.Result r = f.get();
-        state.record(r.target(), r.endpoints(), r.replies(), r.startNanos(), r.endNanos());
+        int refused = state.record(r.target(), r.endpoints(), r.replies(), r.startNanos(), r.endNanos());
+        if (refused > 0) {
+          observer.workersOverLimit(r.target(), refused);
+        }
         if (registered != null) {
           state.registered(r.target(), registered.getOrDefault(r.target(), Set.of()));
         }

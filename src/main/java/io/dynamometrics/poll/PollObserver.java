@@ -19,6 +19,9 @@ public interface PollObserver {
   /** An event dropped because the counter table is full. */
   void eventDropped(String namespace);
 
+  /** Workers of {@code target} not exported because it already has the maximum number. */
+  void workersOverLimit(Target target, int refused);
+
   PollObserver NONE =
       new PollObserver() {
         @Override
@@ -32,5 +35,8 @@ public interface PollObserver {
 
         @Override
         public void eventDropped(String namespace) {}
+
+        @Override
+        public void workersOverLimit(Target target, int refused) {}
       };
 }

@@ -50,7 +50,7 @@ public final class NatsTransport implements Transport {
             .pingInterval(Duration.ofSeconds(5))
             .reconnectBufferSize(0) // a stale poll or event is worth nothing after a reconnect
             .connectionListener(transport::onEvent)
-            .errorListener(new QuietErrors());
+            .errorListener(transport.new QuietErrors());
     auth.apply(options);
     try {
       Nats.connectAsynchronously(options.build(), true);
@@ -280,15 +280,48 @@ public final class NatsTransport implements Transport {
     public void close() {}
   }
 
+  private volatile String refusal;
+
+  /**
+   * Waits up to {@code timeout} for the first connection. Returns the server's reason when it
+   * refused this client (bad credentials, TLS required), or {@code null} when connected or when the
+   * server simply is not there yet (then reconnecting goes on in the background).
+   */
+  public String awaitFirstConnect(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (isConnected()) {
+        return null;
+      }
+      if (refusal != null) {
+        return refusal;
+      }
+      Thread.sleep(20);
+    }
+    return refusal;
+  }
+
   /** jnats reports each failed reconnect attempt; the state log already said what matters. */
-  private static final class QuietErrors implements ErrorListener {
+  private final class QuietErrors implements ErrorListener {
     @Override
     public void errorOccurred(Connection conn, String error) {
+      String lower = error.toLowerCase(java.util.Locale.ROOT);
+      if (lower.contains("authorization") || lower.contains("authentication") || lower.contains("tls")) {
+        if (refusal == null) {
+          refusal = error;
+        }
+        changeState("refused", "NATS at " + url + " refused this client: " + error + "; retrying", true);
+        return;
+      }
       LOG.warning("NATS server error: " + error);
     }
 
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
+      String msg = String.valueOf(exp.getMessage()).toLowerCase(java.util.Locale.ROOT);
+      if (refusal == null && (msg.contains("authorization") || msg.contains("authentication"))) {
+        refusal = exp.getMessage();
+      }
       LOG.fine("NATS: " + exp);
     }
 

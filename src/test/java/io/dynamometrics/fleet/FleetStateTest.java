@@ -98,4 +98,13 @@ class FleetStateTest {
     assertThat(e.workers()).extracting(w -> w.key().workerId()).containsExactly(1L, 9L);
     assertThat(e.registered()).isEqualTo(2);
   }
+
+  @Test
+  void theCardinalityGuardKeepsKnownWorkersAndTurnsAwayNewOnes() {
+    FleetState state = new FleetState(3, 2);
+    assertThat(state.record(T, List.of(worker(1, -1, 10), worker(2, -1, 20), worker(3, -1, 30)), 3, 0, 1)).isEqualTo(1);
+    assertThat(state.record(T, List.of(worker(2, -1, 25), worker(4, -1, 40)), 2, 2, 3)).isEqualTo(1);
+    EndpointFleet e = state.snapshot(3, true).endpoint(T);
+    assertThat(e.workers()).extracting(w -> w.key().workerId() + ":" + w.metrics().kvActiveBlocks()).containsExactly("1:10", "2:25");
+  }
 }

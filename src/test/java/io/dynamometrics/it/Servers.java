@@ -77,9 +77,11 @@ public final class Servers {
       this(logDir, freePort());
     }
 
-    public Nats(Path logDir, int port) throws Exception {
+    public Nats(Path logDir, int port, String... extra) throws Exception {
       this.port = port;
-      this.process = start(logDir.resolve("nats-" + port + ".log"), binary("nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port));
+      List<String> cmd = new ArrayList<>(List.of(binary("nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port)));
+      cmd.addAll(List.of(extra));
+      this.process = start(logDir.resolve("nats-" + port + ".log"), cmd.toArray(String[]::new));
       awaitPort(port, Duration.ofSeconds(10));
     }
 

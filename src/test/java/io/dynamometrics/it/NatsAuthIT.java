@@ -1,0 +1,85 @@
+package io.dynamometrics.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Aggregator and mock worker against nats-servers that require credentials; and NATS going away. */
+class NatsAuthIT {
+  private static final Duration WAIT = Duration.ofSeconds(25);
+  private final List<Process> processes = new ArrayList<>();
+  private final List<AutoCloseable> servers = new ArrayList<>();
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Process p : processes) {
+      Servers.stop(p, Duration.ofSeconds(5));
+    }
+    for (AutoCloseable s : servers) {
+      s.close();
+    }
+  }
+
+  private Servers.Nats nats(String... args) throws Exception {
+    Servers.Nats n = new Servers.Nats(Jar.LOGS, Servers.freePort(), args);
+    servers.add(n);
+    return n;
+  }
+
+  private int fleet(Servers.Nats nats, Map<String, String> env, String name) throws Exception {
+    processes.add(Jar.start("auth-mock-" + name, env, "mock-worker", "--workers", "2", "--nats-server", nats.url()));
+    int port = Servers.freePort();
+    processes.add(Jar.start("auth-agg-" + name, env, "--component", "MyComponent", "--endpoint", "my_endpoint",
+        "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25"));
+    return port;
+  }
+
+  @Test
+  void userAndPasswordAndTokenWork() throws Exception {
+    Servers.Nats users = nats("--user", "dynamo", "--pass", "s3cret-pw");
+    int p1 = fleet(users, Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "s3cret-pw"), "user");
+    Servers.Nats tokens = nats("--auth", "t0ken-value");
+    int p2 = fleet(tokens, Map.of("NATS_AUTH_TOKEN", "t0ken-value"), "token");
+    Jar.await(p1, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    Jar.await(p2, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    for (String log : new String[] {"auth-agg-user", "auth-agg-token", "auth-mock-user", "auth-mock-token"}) {
+      String text = java.nio.file.Files.readString(Jar.LOGS.resolve(log + ".log"));
+      assertThat(text).as("secrets never logged").doesNotContain("s3cret-pw").doesNotContain("t0ken-value");
+    }
+  }
+
+  @Test
+  void wrongCredentialsAtStartGiveOneLineAndExitCode2() throws Exception {
+    Servers.Nats users = nats("--user", "dynamo", "--pass", "s3cret-pw");
+    Jar.Result r = Jar.run(Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "wrong-pw"),
+        "--nats-server", users.url(), "--host", "127.0.0.1", "--port", Integer.toString(Servers.freePort()));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.output()).contains("refused the credentials").contains("NATS_AUTH").doesNotContain("wrong-pw").doesNotContain("\tat ");
+    Jar.Result mock = Jar.run(Map.of("NATS_AUTH_TOKEN", "nope"), "mock-worker", "--nats-server", users.url());
+    assertThat(mock.exitCode()).isEqualTo(2);
+    assertThat(mock.output()).contains("refused the credentials").doesNotContain("nope\n");
+  }
+
+  @Test
+  void natsKilledAndRestartedOnTheSamePort() throws Exception {
+    int natsPort = Servers.freePort();
+    Servers.Nats first = new Servers.Nats(Jar.LOGS, natsPort);
+    int port = fleet(first, Map.of(), "restart");
+    Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    first.close();
+    // away: not ready, disconnected, and workers go stale by the normal rule (no old values as fresh)
+    Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0") && Jar.samples(b, "llm_kv_blocks_active").isEmpty(), WAIT);
+    assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
+    try (Servers.Nats again = new Servers.Nats(Jar.LOGS, natsPort)) {
+      long back = System.nanoTime();
+      Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, Duration.ofSeconds(15));
+      System.out.println("polls resumed " + (System.nanoTime() - back) / 1_000_000 + " ms after NATS returned");
+      assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
+    }
+  }
+}

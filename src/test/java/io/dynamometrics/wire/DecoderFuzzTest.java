@@ -1,0 +1,115 @@
+package io.dynamometrics.wire;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Generated hostile payloads, a million and more: deep nesting, huge and negative numbers, NaN,
+ * wrong types, duplicate keys, long names, invalid UTF-8, quotes and newlines. No exception may
+ * escape a decoder, and a decoded value must belong to the subject it came with.
+ */
+class DecoderFuzzTest {
+  private static final int PAYLOADS = 600_000; // per decoder: 1.2 million in all
+  private static final String[] NUMBERS = {"0", "1", "-1", "3", "1.5", "1e308", "-1e308", "9223372036854775807",
+      "9223372036854775808", "18446744073709551616", "NaN", "Infinity", "-0", "0.1", "1E2", "00", "\"7\"", "null", "true", "[]", "{}"};
+  private static final String[] FIELDS = {"request_active_slots", "request_total_slots", "kv_active_blocks", "kv_total_blocks",
+      "num_requests_waiting", "gpu_cache_usage_perc", "gpu_prefix_cache_hit_rate", "data_parallel_rank"};
+
+  private static String pick(Random r, String[] a) {
+    return a[r.nextInt(a.length)];
+  }
+
+  private static String hostileString(Random r) {
+    return switch (r.nextInt(6)) {
+      case 0 -> "a\\\"b\\\\c\\n";
+      case 1 -> "x".repeat(r.nextInt(3) == 0 ? 70_000 : 10);
+      case 2 -> "\\u0000\\uD800";
+      case 3 -> "dynamo_my_component.my_endpoint-" + Long.toHexString(r.nextLong());
+      case 4 -> "dynamo_my_component.my_endpoint2-1f";
+      default -> "\u00e9\u4e2d\n";
+    };
+  }
+
+  private static String metrics(Random r) {
+    StringBuilder sb = new StringBuilder("{");
+    int n = r.nextInt(10);
+    for (int i = 0; i < n; i++) {
+      if (i > 0) {
+        sb.append(',');
+      }
+      sb.append('"').append(pick(r, FIELDS)).append("\":").append(r.nextInt(4) == 0 ? pick(r, NUMBERS) : Integer.toString(r.nextInt(5000)));
+    }
+    return sb.append('}').toString();
+  }
+
+  private static String statsReply(Random r) {
+    return switch (r.nextInt(8)) {
+      case 0 -> "[".repeat(r.nextInt(200)) + "]".repeat(r.nextInt(200));
+      case 1 -> "{\"endpoints\":" + pick(r, NUMBERS) + "}";
+      case 2 -> "{\"endpoints\":[{\"subject\":\"" + hostileString(r) + "\",\"data\":" + metrics(r) + "}]}";
+      case 3 -> "{\"endpoints\":[{\"subject\":\"dynamo_my_component.my_endpoint-a1\",\"subject\":\"x\",\"data\":{}}]}";
+      case 4 -> "{\"endpoints\":[{\"subject\":\"dynamo_my_component.my_endpoint-" + Long.toHexString(r.nextLong() >>> 1)
+          + "\",\"data\":{\"worker_stats\":" + metrics(r) + ",\"kv_stats\":" + metrics(r) + "}}]}";
+      case 5 -> "{\"endpoints\":[{\"data\":" + metrics(r) + ",\"subject\":\"dynamo_my_component.my_endpoint-"
+          + Long.toHexString(r.nextLong() >>> 1) + "\"}," + "{\"subject\":" + pick(r, NUMBERS) + "}]}";
+      case 6 -> "{\"a\":{\"b\":" + "[".repeat(40) + "]".repeat(40) + "},\"endpoints\":[]}";
+      default -> {
+        byte[] b = new byte[r.nextInt(64)];
+        r.nextBytes(b);
+        yield new String(b, StandardCharsets.ISO_8859_1);
+      }
+    };
+  }
+
+  @Test
+  void statsDecoderNeverThrowsAndKeepsValuesWithTheirSubject() {
+    StatsReplyDecoder d = new StatsReplyDecoder(List.of("dynamo_my_component"), "my_endpoint");
+    Random r = new Random(20261130);
+    int decoded = 0;
+    int rejected = 0;
+    for (int i = 0; i < PAYLOADS; i++) {
+      byte[] payload = statsReply(r).getBytes(i % 5 == 0 ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+      StatsReplyDecoder.Result res = d.decode(payload);
+      for (StatsEndpoint e : res.endpoints()) {
+        decoded++;
+        assertThat(e.subject()).startsWith("dynamo_my_component.my_endpoint-");
+        assertThat(Subjects.workerId(e.subject())).isEqualTo(e.workerId());
+        assertThat(e.metrics().kvActiveBlocks()).isNotNegative();
+        assertThat(Double.isFinite(e.metrics().gpuCacheUsagePerc())).isTrue();
+      }
+      for (DecodeError err : res.errors()) {
+        rejected++;
+        assertThat(err.reason()).isIn(DecodeError.INVALID_JSON, DecodeError.NOT_STATS_REPLY, DecodeError.NOT_METRICS, DecodeError.NO_WORKER_ID);
+      }
+    }
+    assertThat(decoded).as("some generated replies are valid").isPositive();
+    assertThat(rejected).as("most are not").isGreaterThan(decoded);
+  }
+
+  @Test
+  void eventDecoderNeverThrowsAnythingButItsRejection() {
+    Random r = new Random(7);
+    int accepted = 0;
+    for (int i = 0; i < PAYLOADS; i++) {
+      String payload = switch (r.nextInt(5)) {
+        case 0 -> "{\"worker_id\":" + pick(r, NUMBERS) + ",\"isl_blocks\":" + pick(r, NUMBERS) + ",\"overlap_blocks\":" + pick(r, NUMBERS) + "}";
+        case 1 -> "{\"worker_id\":" + r.nextLong() + ",\"isl_blocks\":" + r.nextInt(100) + ",\"overlap_blocks\":" + r.nextInt(100) + "}";
+        case 2 -> "{\"worker_id\":1,\"worker_id\":2,\"isl_blocks\":1,\"overlap_blocks\":0}";
+        case 3 -> "[".repeat(r.nextInt(100)) + "{\"worker_id\":1}";
+        default -> statsReply(r);
+      };
+      try {
+        HitRateEvent e = HitRateEventDecoder.decode(payload.getBytes(StandardCharsets.UTF_8));
+        accepted++;
+        assertThat(e.overlapBlocks()).isBetween(0L, e.islBlocks());
+      } catch (IllegalArgumentException expected) {
+        assertThat(expected.getMessage()).isNotBlank().doesNotContain("\n");
+      }
+    }
+    assertThat(accepted).isPositive();
+  }
+}

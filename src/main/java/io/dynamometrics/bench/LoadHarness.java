@@ -140,6 +140,110 @@ public final class LoadHarness {
     return sum;
   }
 
+  /** Milliseconds from a worker changing its stats to the new value being served. */
+  public record Freshness(int samples, double medianMs, double maxMs, double pollIntervalMs) {}
+
+  /**
+   * A worker answered by this process changes {@code kv_active_blocks} at a random moment; the
+   * time until {@code /api/v1/fleet} serves the new value is measured, {@code samples} times.
+   */
+  public Freshness freshness(int samples) throws Exception {
+    Path logs = out.resolve("logs");
+    int natsPort = Processes.freePort();
+    Process nats = Processes.start(logs.resolve("nats-freshness.log"),
+        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    int port = Processes.freePort();
+    Process agg = null;
+    java.util.concurrent.atomic.AtomicLong value = new java.util.concurrent.atomic.AtomicLong(1);
+    try {
+      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
+      String url = "nats://127.0.0.1:" + natsPort;
+      try (io.nats.client.Connection c = io.nats.client.Nats.connect(url)) {
+        io.nats.client.Dispatcher d = c.createDispatcher(m -> c.publish(m.getReplyTo(), ("{\"endpoints\":[{\"subject\":"
+            + "\"bench_freshness.load_metrics-1\",\"data\":{\"request_active_slots\":1,\"request_total_slots\":8,"
+            + "\"kv_active_blocks\":" + value.get() + ",\"kv_total_blocks\":100000,\"num_requests_waiting\":0,"
+            + "\"gpu_cache_usage_perc\":0.1,\"gpu_prefix_cache_hit_rate\":0.1}}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        d.subscribe("$SRV.STATS.bench_freshness");
+        c.flush(Duration.ofSeconds(5));
+        agg = Processes.start(logs.resolve("aggregator-freshness.log"), Processes.self("1g", null, "--namespace", "bench",
+            "--component", "Freshness", "--endpoint", "load_metrics", "--nats-server", url, "--host", "127.0.0.1",
+            "--port", Integer.toString(port), "--poll-interval", "1", "--log-level", "warn"));
+        Processes.awaitPort(port, Duration.ofSeconds(30));
+        awaitWorkers(port, 1, Duration.ofSeconds(30));
+        java.util.Random random = new java.util.Random(5);
+        double[] ms = new double[samples];
+        for (int i = 0; i < samples; i++) {
+          Thread.sleep(random.nextInt(1000));
+          long next = 100 + i;
+          value.set(next);
+          long t0 = System.nanoTime();
+          while (JSON.readTree(get(port, "/api/v1/fleet")).at("/endpoints/0/workers/0/kvActiveBlocks").asLong() != next) {
+            Thread.sleep(2);
+          }
+          ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        Arrays.sort(ms);
+        Freshness f = new Freshness(samples, percentile(ms, 0.5), ms[ms.length - 1], 1000);
+        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("freshness.json").toFile(), f);
+        return f;
+      }
+    } finally {
+      Processes.stop(agg);
+      Processes.stop(nats);
+    }
+  }
+
+  /** Live heap of the aggregator, sampled while workers keep joining and leaving. */
+  public record Churn(int workers, double churnPerSecond, double minutes, long cycles, List<Double> heapSamplesBytes,
+      double firstHalfMeanBytes, double secondHalfMeanBytes, int maxWorkersSeen) {}
+
+  /**
+   * {@code workers} mock workers of which one leaves and one joins every {@code every}; the
+   * aggregator's live heap (after a full GC) is sampled every {@code sampleEvery} for {@code total}.
+   */
+  public Churn churn(int workers, Duration every, Duration total, Duration sampleEvery) throws Exception {
+    Path logs = out.resolve("logs");
+    int natsPort = Processes.freePort();
+    Process nats = Processes.start(logs.resolve("nats-churn.log"),
+        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    int port = Processes.freePort();
+    Process agg = null;
+    Process mock = null;
+    try {
+      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
+      String url = "nats://127.0.0.1:" + natsPort;
+      mock = Processes.start(logs.resolve("mock-churn.log"), Processes.self("1g", null, "mock-worker", "--namespace", "bench",
+          "--workers", Integer.toString(workers), "--churn", Double.toString(every.toMillis() / 1000.0), "--events-per-second", "0",
+          "--nats-server", url, "--log-level", "warn"));
+      agg = aggregator(url, port, logs.resolve("aggregator-churn.log"));
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      Thread.sleep(5000);
+      List<Double> heap = new ArrayList<>();
+      int maxSeen = 0;
+      long end = System.nanoTime() + total.toNanos();
+      while (System.nanoTime() < end) {
+        heap.add(heapAfterGc(agg, port));
+        long next = System.nanoTime() + sampleEvery.toNanos();
+        while (System.nanoTime() < Math.min(next, end)) {
+          maxSeen = Math.max(maxSeen, JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/endpoints/0/aggregates/workers").asInt());
+          Thread.sleep(1000);
+        }
+      }
+      heap.add(heapAfterGc(agg, port));
+      int half = heap.size() / 2;
+      double first = heap.subList(0, half).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      double second = heap.subList(half, heap.size()).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      long cycles = total.toMillis() / Math.max(1, every.toMillis());
+      Churn c = new Churn(workers, 1000.0 / every.toMillis(), total.toSeconds() / 60.0, cycles, heap, first, second, maxSeen);
+      JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("churn.json").toFile(), c);
+      return c;
+    } finally {
+      Processes.stop(agg);
+      Processes.stop(mock);
+      Processes.stop(nats);
+    }
+  }
+
   private double baselineHeap(String url, Path logs) throws Exception {
     int port = Processes.freePort();
     Process agg = aggregator(url, port, logs.resolve("aggregator-0.log"));
@@ -228,7 +332,7 @@ public final class LoadHarness {
     Process histo = new ProcessBuilder(jcmd.toString(), Long.toString(agg.pid()), "GC.class_histogram").redirectErrorStream(true).start();
     String out = new String(histo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
     histo.waitFor();
-    Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + ".txt"), out);
+    Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + "-" + System.currentTimeMillis() + ".txt"), out);
     for (String line : out.split("\n")) {
       String[] cols = line.trim().split("\\s+");
       if (cols.length == 3 && cols[0].equals("Total")) {

@@ -39,6 +39,15 @@ final class BenchCommand implements Callable<Integer> {
       description = "Seconds of the hit-rate event flood that compares the aggregator with a bare jnats subscriber; 0 skips it (default: ${DEFAULT-VALUE}).")
   int ingestSeconds;
 
+  @Option(names = "--freshness-samples", defaultValue = "15", paramLabel = "N",
+      description = "Times a worker changes its stats to measure how soon the new value is served; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int freshnessSamples;
+
+  @Option(names = "--churn-minutes", defaultValue = "0", paramLabel = "M",
+      description = "Minutes of the churn soak (200 workers, one leaving and one joining every 0.1 s, live heap sampled); "
+          + "0 skips it (default: ${DEFAULT-VALUE}; the goal is 30).")
+  double churnMinutes;
+
   @Option(names = "--profile", description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
   boolean profile;
 
@@ -53,6 +62,9 @@ final class BenchCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
+    if (freshnessSamples < 0 || freshnessSamples > 1000 || !(churnMinutes >= 0) || churnMinutes > 600) {
+      throw new UserError("--freshness-samples must be 0..1000 and --churn-minutes 0..600");
+    }
     if (seconds < 1 || seconds > 3600) {
       throw new UserError("--seconds must be between 1 and 3600, got " + seconds);
     }
@@ -63,6 +75,17 @@ final class BenchCommand implements Callable<Integer> {
       runs = harness.run(sizes);
       if (ingestSeconds > 0) {
         ingest = harness.ingest(ingestSeconds);
+      }
+      if (freshnessSamples > 0) {
+        LoadHarness.Freshness f = harness.freshness(freshnessSamples);
+        System.out.println(String.format(Locale.ROOT, "freshness: %d changes, served after %.0f ms median, %.0f ms at most (poll interval %.0f ms)",
+            f.samples(), f.medianMs(), f.maxMs(), f.pollIntervalMs()));
+      }
+      if (churnMinutes > 0) {
+        LoadHarness.Churn c = harness.churn(200, Duration.ofMillis(100), Duration.ofSeconds(Math.round(churnMinutes * 60)), Duration.ofSeconds(30));
+        System.out.println(String.format(Locale.ROOT, "churn: %d join/leave cycles in %.1f min; live heap first half %.0f B, second half %.0f B "
+            + "(%+.1f%%); at most %d workers live at once", c.cycles(), c.minutes(), c.firstHalfMeanBytes(), c.secondHalfMeanBytes(),
+            100 * (c.secondHalfMeanBytes() / c.firstHalfMeanBytes() - 1), c.maxWorkersSeen()));
       }
     } catch (IllegalStateException e) {
       throw new UserError(e.getMessage());

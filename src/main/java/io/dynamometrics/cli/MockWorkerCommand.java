@@ -57,6 +57,10 @@ final class MockWorkerCommand implements Callable<Integer> {
           + "(traffic waves and one hot worker vary it) (default: ${DEFAULT-VALUE}).")
   double eventsPerSecond;
 
+  @Option(names = "--churn", defaultValue = "0", paramLabel = "SECONDS",
+      description = "Every this many seconds one worker leaves and a new one joins (decimals allowed); 0 keeps the fleet fixed (default: ${DEFAULT-VALUE}).")
+  double churn;
+
   @Mixin NatsOptions nats;
   @Mixin EtcdOptions etcd;
   @Mixin LogOptions log;
@@ -70,6 +74,9 @@ final class MockWorkerCommand implements Callable<Integer> {
     if (!(eventsPerSecond >= 0) || eventsPerSecond > 100_000) {
       throw new UserError("--events-per-second must be between 0 and 100000, got " + eventsPerSecond);
     }
+    if (!(churn >= 0) || churn > 86_400) {
+      throw new UserError("--churn must be between 0 and 86400 seconds, got " + churn);
+    }
     WireGeneration gen;
     try {
       gen = WireGeneration.parse(wire);
@@ -82,7 +89,8 @@ final class MockWorkerCommand implements Callable<Integer> {
       etcdLeases = new EtcdLeases(etcd.client(), etcd.layout(), namespace, component, endpoint);
     }
     NatsTransport transport = nats.open();
-    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond, null),
+    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond,
+        java.time.Duration.ofMillis(Math.round(churn * 1000))),
         etcdLeases == null ? null : registered(etcdLeases, gen.serviceName(namespace, component)));
     try {
       try {

@@ -230,9 +230,11 @@ public final class LoadHarness {
         }
       }
       heap.add(heapAfterGc(agg, port));
-      int half = heap.size() / 2;
-      double first = heap.subList(0, half).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-      double second = heap.subList(half, heap.size()).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      // The first sample is taken before warm-up (class loading, first buffers); halves compare the rest.
+      List<Double> steady = heap.subList(1, heap.size());
+      int half = steady.size() / 2;
+      double first = steady.subList(0, half).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      double second = steady.subList(half, steady.size()).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
       long cycles = total.toMillis() / Math.max(1, every.toMillis());
       Churn c = new Churn(workers, 1000.0 / every.toMillis(), total.toSeconds() / 60.0, cycles, heap, first, second, maxSeen);
       JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("churn.json").toFile(), c);

@@ -65,7 +65,7 @@ final class Service implements AutoCloseable {
         "/", new StaticFiles(),
         "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(), () -> leading() ? "active" : "standby"));
     try {
-      web = new WebServer(serve.host, serve.port, registry, this::ready, pages);
+      web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
     } catch (BindException e) {
       throw new UserError("cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage()
           + " (is another instance running? choose another with --port)");

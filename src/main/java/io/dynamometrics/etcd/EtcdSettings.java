@@ -1,24 +1,11 @@
 package io.dynamometrics.etcd;
 
-import java.io.IOException;
-import java.io.InputStream;
+import io.dynamometrics.tls.Pem;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.KeyFactory;
-import java.security.KeyStore;
-import java.security.PrivateKey;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /** An {@link EtcdClient} from Dynamo's {@code ETCD_*} environment variables. */
 public final class EtcdSettings {
@@ -51,69 +38,9 @@ public final class EtcdSettings {
       if ((cert == null) != (key == null)) {
         throw new IllegalArgumentException("ETCD_AUTH_CLIENT_CERT and ETCD_AUTH_CLIENT_KEY must be set together");
       }
-      ssl = sslContext(ca, cert, key);
+      ssl = Pem.context(ca, cert, key, "ETCD_AUTH_CA/CLIENT_CERT/CLIENT_KEY");
     }
     return new EtcdClient(endpoints, ssl, user, password);
-  }
-
-  private static SSLContext sslContext(String ca, String cert, String key) {
-    try {
-      TrustManagerFactory tmf = null;
-      if (ca != null) {
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        int i = 0;
-        for (Certificate c : certificates(ca, "ETCD_AUTH_CA")) {
-          trust.setCertificateEntry("ca" + i++, c);
-        }
-        tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-      }
-      KeyManagerFactory kmf = null;
-      if (cert != null) {
-        KeyStore keys = KeyStore.getInstance("PKCS12");
-        keys.load(null, null);
-        Collection<? extends Certificate> chain = certificates(cert, "ETCD_AUTH_CLIENT_CERT");
-        keys.setKeyEntry("client", privateKey(key), new char[0], chain.toArray(Certificate[]::new));
-        kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, new char[0]);
-      }
-      SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
-      return ctx;
-    } catch (IllegalArgumentException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalArgumentException("cannot set up TLS for etcd: " + e.getMessage());
-    }
-  }
-
-  private static Collection<? extends Certificate> certificates(String file, String variable) {
-    try (InputStream in = Files.newInputStream(Path.of(file))) {
-      return CertificateFactory.getInstance("X.509").generateCertificates(in);
-    } catch (Exception e) {
-      throw new IllegalArgumentException(variable + " " + file + " is not a readable PEM certificate file");
-    }
-  }
-
-  private static PrivateKey privateKey(String file) {
-    try {
-      String pem = Files.readString(Path.of(file));
-      if (!pem.contains("BEGIN PRIVATE KEY")) {
-        throw new IllegalArgumentException("ETCD_AUTH_CLIENT_KEY " + file + " must be an unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY)");
-      }
-      byte[] der = Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
-      for (String alg : new String[] {"RSA", "EC", "Ed25519"}) {
-        try {
-          return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
-        } catch (Exception tryNext) {
-          // not this algorithm
-        }
-      }
-      throw new IllegalArgumentException("ETCD_AUTH_CLIENT_KEY " + file + " holds no RSA, EC or Ed25519 key");
-    } catch (IOException e) {
-      throw new IllegalArgumentException("ETCD_AUTH_CLIENT_KEY " + file + " is not readable");
-    }
   }
 
   private static String blankToNull(String s) {

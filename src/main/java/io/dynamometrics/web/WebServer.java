@@ -2,7 +2,10 @@ package io.dynamometrics.web;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.BasicAuthenticator;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -30,21 +33,44 @@ public final class WebServer implements AutoCloseable {
    */
   public WebServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, Map<String, HttpHandler> extra)
       throws IOException {
-    server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    this(host, port, registry, ready, extra, WebConfig.NONE);
+  }
+
+  /** @param config TLS and basic auth for every endpoint */
+  public WebServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, Map<String, HttpHandler> extra,
+      WebConfig config) throws IOException {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    if (config.tls() != null) {
+      HttpsServer https = HttpsServer.create(address, 64);
+      https.setHttpsConfigurator(new HttpsConfigurator(config.tls()));
+      server = https;
+    } else {
+      server = HttpServer.create(address, 64);
+    }
     pool = Executors.newFixedThreadPool(4, Thread.ofPlatform().daemon().name("http-", 0).factory());
     server.setExecutor(pool);
-    server.createContext("/metrics", new MetricsHandler(registry));
-    server.createContext("/healthz", ex -> text(ex, 200, "ok\n"));
-    server.createContext(
+    Map<String, HttpHandler> handlers = new java.util.LinkedHashMap<>();
+    handlers.put("/metrics", new MetricsHandler(registry));
+    handlers.put("/healthz", ex -> text(ex, 200, "ok\n"));
+    handlers.put(
         "/readyz",
         ex -> {
           boolean ok = ready.getAsBoolean();
           text(ex, ok ? 200 : 503, ok ? "ready\n" : "not ready: waiting for NATS and a completed poll\n");
         });
-    extra.forEach(server::createContext);
-    if (!extra.containsKey("/")) {
-      server.createContext("/", ex -> text(ex, 404, "not found; see /metrics, /healthz, /readyz\n"));
-    }
+    handlers.putAll(extra);
+    handlers.putIfAbsent("/", ex -> text(ex, 404, "not found; see /metrics, /healthz, /readyz\n"));
+    handlers.forEach((path, handler) -> {
+      var context = server.createContext(path, handler);
+      if (config.requiresAuth()) {
+        context.setAuthenticator(new BasicAuthenticator("dynamo-metrics") {
+          @Override
+          public boolean checkCredentials(String user, String password) {
+            return config.check(user, password);
+          }
+        });
+      }
+    });
     server.start();
   }
 

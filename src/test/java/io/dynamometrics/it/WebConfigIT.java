@@ -1,0 +1,113 @@
+package io.dynamometrics.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import at.favre.lib.crypto.bcrypt.BCrypt;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynamometrics.tls.Pem;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** TLS and basic auth on every endpoint, checked with an HTTP client and a real Prometheus scraping through both. */
+class WebConfigIT {
+  @Test
+  void everyEndpointNeedsTlsAndThePasswordAndPrometheusScrapesThroughBoth() throws Exception {
+    Path dir = Files.createTempDirectory("webcfg");
+    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString()).redirectErrorStream(true).start();
+    openssl.getInputStream().readAllBytes();
+    assertThat(openssl.waitFor()).isZero();
+    String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(10, "scrape-pw".toCharArray());
+    Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
+        + "basic_auth_users:\n  prometheus: '" + hash + "'\n");
+
+    int port = Servers.freePort();
+    Process agg = Jar.start("webconfig-aggregator", "--web-config", dir.resolve("web.yml").toString(), "--host", "127.0.0.1",
+        "--port", Integer.toString(port), "--nats-server", "nats://127.0.0.1:" + Servers.freePort());
+    Process prometheus = null;
+    try {
+      HttpClient https = HttpClient.newBuilder()
+          .sslContext(Pem.context(dir.resolve("cert.pem").toString(), null, null, "test CA")).build();
+      URI healthz = URI.create("https://localhost:" + port + "/healthz");
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      int status = 0;
+      while (System.nanoTime() < deadline) {
+        try {
+          status = https.send(HttpRequest.newBuilder(healthz).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+          break;
+        } catch (java.io.IOException starting) {
+          Thread.sleep(200);
+        }
+      }
+      assertThat(status).as("no credentials").isEqualTo(401);
+      for (String path : new String[] {"/healthz", "/metrics", "/api/v1/fleet", "/"}) {
+        URI uri = URI.create("https://localhost:" + port + path);
+        assertThat(https.send(get(uri, "prometheus", "wrong"), HttpResponse.BodyHandlers.discarding()).statusCode()).as(path).isEqualTo(401);
+        assertThat(https.send(get(uri, "prometheus", "scrape-pw"), HttpResponse.BodyHandlers.discarding()).statusCode()).as(path).isEqualTo(200);
+      }
+      // Plain HTTP gets nothing useful from a TLS port.
+      boolean plainWorked;
+      try {
+        plainWorked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+            .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+      } catch (java.io.IOException refused) {
+        plainWorked = false;
+      }
+      assertThat(plainWorked).isFalse();
+
+      int promPort = Servers.freePort();
+      Files.writeString(dir.resolve("prometheus.yml"), "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: dm\n"
+          + "    scheme: https\n    tls_config:\n      ca_file: " + dir.resolve("cert.pem") + "\n      server_name: localhost\n"
+          + "    basic_auth:\n      username: prometheus\n      password: scrape-pw\n"
+          + "    static_configs:\n      - targets: ['127.0.0.1:" + port + "']\n");
+      prometheus = Servers.start(Jar.LOGS.resolve("webconfig-prometheus.log"), Servers.binary("prometheus"),
+          "--config.file=" + dir.resolve("prometheus.yml"), "--storage.tsdb.path=" + dir.resolve("data"),
+          "--web.listen-address=127.0.0.1:" + promPort);
+      String health = "";
+      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (System.nanoTime() < deadline && !health.equals("up")) {
+        Thread.sleep(500);
+        try {
+          String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + promPort + "/api/v1/targets")).build(),
+              HttpResponse.BodyHandlers.ofString()).body();
+          health = new ObjectMapper().readTree(body).at("/data/activeTargets/0/health").asText();
+        } catch (java.io.IOException starting) {
+          // Prometheus starting
+        }
+      }
+      assertThat(health).as("Prometheus scrapes through TLS and basic auth").isEqualTo("up");
+    } finally {
+      Servers.stop(prometheus, Duration.ofSeconds(5));
+      Servers.stop(agg, Duration.ofSeconds(5));
+    }
+    assertThat(Files.readString(Jar.LOGS.resolve("webconfig-aggregator.log"))).doesNotContain("scrape-pw");
+  }
+
+  @Test
+  void aBadWebConfigIsOneLineAndExitCode2() throws Exception {
+    Path bad = Files.createTempFile("web", ".yml");
+    Files.writeString(bad, "basic_auth_user:\n  a: b\n");
+    Jar.Result r = Jar.run("--web-config", bad.toString(), "--port", Integer.toString(Servers.freePort()));
+    assertThat(r.exitCode()).isEqualTo(2);
+    assertThat(r.output()).contains("unknown key 'basic_auth_user'").doesNotContain("\tat ");
+    Files.writeString(bad, "basic_auth_users:\n  a: plaintext\n");
+    Jar.Result plain = Jar.run("--web-config", bad.toString(), "--port", Integer.toString(Servers.freePort()));
+    assertThat(plain.exitCode()).isEqualTo(2);
+    assertThat(plain.output()).contains("bcrypt").doesNotContain("plaintext\n");
+  }
+
+  private static HttpRequest get(URI uri, String user, String password) {
+    String basic = Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+    return HttpRequest.newBuilder(uri).header("Authorization", "Basic " + basic).timeout(Duration.ofSeconds(10)).build();
+  }
+}

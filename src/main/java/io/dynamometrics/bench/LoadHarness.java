@@ -46,15 +46,24 @@ public final class LoadHarness {
     this.profile = profile;
   }
 
+  /** A nats-server of its own for one measurement. */
+  private record Nats(Process process, String url) {}
+
+  private Nats startNats(String name) throws Exception {
+    int port = Processes.freePort();
+    Process p = Processes.start(out.resolve("logs").resolve(name + ".log"),
+        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port)));
+    Processes.awaitPort(port, Duration.ofSeconds(10));
+    return new Nats(p, "nats://127.0.0.1:" + port);
+  }
+
   public List<Run> run(int[] sizes) throws Exception {
     Path logs = out.resolve("logs");
-    int natsPort = Processes.freePort();
-    Process nats = Processes.start(logs.resolve("nats.log"),
-        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    Nats natsServer = startNats("nats");
+    Process nats = natsServer.process();
     List<Run> runs = new ArrayList<>();
     try {
-      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
-      String url = "nats://127.0.0.1:" + natsPort;
+      String url = natsServer.url();
       double baselineHeap = baselineHeap(url, logs);
       for (int size : sizes) {
         runs.add(measure(size, url, logs, baselineHeap));
@@ -75,14 +84,12 @@ public final class LoadHarness {
    */
   public Ingest ingest(int seconds) throws Exception {
     Path logs = out.resolve("logs");
-    int natsPort = Processes.freePort();
-    Process nats = Processes.start(logs.resolve("nats-ingest.log"),
-        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    Nats natsServer = startNats("nats-ingest");
+    Process nats = natsServer.process();
     int port = Processes.freePort();
     Process agg = null;
     try {
-      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
-      String url = "nats://127.0.0.1:" + natsPort;
+      String url = natsServer.url();
       agg = aggregator(url, port, logs.resolve("aggregator-ingest.log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       Thread.sleep(2000);
@@ -149,15 +156,13 @@ public final class LoadHarness {
    */
   public Freshness freshness(int samples) throws Exception {
     Path logs = out.resolve("logs");
-    int natsPort = Processes.freePort();
-    Process nats = Processes.start(logs.resolve("nats-freshness.log"),
-        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    Nats natsServer = startNats("nats-freshness");
+    Process nats = natsServer.process();
     int port = Processes.freePort();
     Process agg = null;
     java.util.concurrent.atomic.AtomicLong value = new java.util.concurrent.atomic.AtomicLong(1);
     try {
-      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
-      String url = "nats://127.0.0.1:" + natsPort;
+      String url = natsServer.url();
       try (io.nats.client.Connection c = io.nats.client.Nats.connect(url)) {
         io.nats.client.Dispatcher d = c.createDispatcher(m -> c.publish(m.getReplyTo(), ("{\"endpoints\":[{\"subject\":"
             + "\"bench_freshness.load_metrics-1\",\"data\":{\"request_active_slots\":1,\"request_total_slots\":8,"
@@ -203,15 +208,13 @@ public final class LoadHarness {
    */
   public Churn churn(int workers, Duration every, Duration total, Duration sampleEvery) throws Exception {
     Path logs = out.resolve("logs");
-    int natsPort = Processes.freePort();
-    Process nats = Processes.start(logs.resolve("nats-churn.log"),
-        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(natsPort)));
+    Nats natsServer = startNats("nats-churn");
+    Process nats = natsServer.process();
     int port = Processes.freePort();
     Process agg = null;
     Process mock = null;
     try {
-      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
-      String url = "nats://127.0.0.1:" + natsPort;
+      String url = natsServer.url();
       mock = Processes.start(logs.resolve("mock-churn.log"), Processes.self("1g", null, "mock-worker", "--namespace", "bench",
           "--workers", Integer.toString(workers), "--churn", Double.toString(every.toMillis() / 1000.0), "--events-per-second", "0",
           "--nats-server", url, "--log-level", "warn"));

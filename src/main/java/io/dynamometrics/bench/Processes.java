@@ -10,20 +10,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Starting and stopping the processes a benchmark measures: nats-server, mock workers, the aggregator. */
-final class Processes {
+/**
+ * Starting and stopping the processes a benchmark measures (nats-server, mock workers, the
+ * aggregator); the integration tests use the same helpers.
+ */
+public final class Processes {
   private Processes() {}
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
 
-  /** {@code name} on the PATH or in /usr/sbin, or an error naming the package to install. */
-  static String binary(String name, String debianPackage) {
+  /** {@code name} on the PATH or in /usr/sbin, /usr/bin, or an error naming the package to install. */
+  public static String binary(String name, String debianPackage) {
     List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
-    dirs.add("/usr/sbin");
+    dirs.addAll(List.of("/usr/sbin", "/usr/bin", "/usr/local/bin"));
     for (String d : dirs) {
       Path p = Path.of(d, name);
       if (Files.isExecutable(p)) {
@@ -63,7 +66,7 @@ final class Processes {
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
-  static void awaitPort(int port, Duration timeout) throws InterruptedException {
+  public static void awaitPort(int port, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       try (Socket s = new Socket("127.0.0.1", port)) {
@@ -76,9 +79,14 @@ final class Processes {
   }
 
   static void stop(Process p) throws InterruptedException {
+    stop(p, Duration.ofSeconds(10));
+  }
+
+  /** SIGTERM, then SIGKILL after {@code grace}. */
+  public static void stop(Process p, Duration grace) throws InterruptedException {
     if (p != null && p.isAlive()) {
       p.destroy();
-      if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      if (!p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         p.destroyForcibly().waitFor();
       }
     }

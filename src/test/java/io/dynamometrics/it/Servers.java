@@ -1,8 +1,7 @@
 package io.dynamometrics.it;
 
+import io.dynamometrics.bench.Processes;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,34 +13,16 @@ public final class Servers {
   private Servers() {}
 
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return Processes.freePort();
   }
 
-  /** The absolute path of {@code name}, searched on PATH and in /usr/sbin and /usr/bin. */
+  /** The absolute path of {@code name}, searched on PATH and in /usr/sbin, /usr/bin, /usr/local/bin. */
   public static String binary(String name) {
-    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
-    dirs.addAll(List.of("/usr/sbin", "/usr/bin", "/usr/local/bin"));
-    for (String d : dirs) {
-      Path p = Path.of(d, name);
-      if (Files.isExecutable(p)) {
-        return p.toString();
-      }
-    }
-    throw new IllegalStateException(name + " not found; run .ci/run or apt-get install it");
+    return Processes.binary(name, name + " (see bin/test)");
   }
 
   public static void awaitPort(int port, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException e) {
-        Thread.sleep(20);
-      }
-    }
-    throw new IllegalStateException("nothing listens on 127.0.0.1:" + port + " after " + timeout);
+    Processes.awaitPort(port, timeout);
   }
 
   /** Starts {@code command}, logging to {@code log}; the caller stops it. */
@@ -59,13 +40,7 @@ public final class Servers {
 
   /** SIGTERM, then SIGKILL after {@code grace}. */
   public static void stop(Process p, Duration grace) throws InterruptedException {
-    if (p == null || !p.isAlive()) {
-      return;
-    }
-    p.destroy();
-    if (!p.waitFor(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-      p.destroyForcibly().waitFor();
-    }
+    Processes.stop(p, grace);
   }
 
   /** A nats-server on a free loopback port. */

@@ -23,7 +23,9 @@ function renderStatus(fleet) {
   const s = fleet.status, badge = $("#status");
   badge.className = "badge";
   let banner = null;
-  if (s.mode === "standby") {
+  if (s.mode === "starting") {
+    badge.textContent = "starting";
+  } else if (s.mode === "standby") {
     badge.textContent = "standby"; badge.classList.add("standby");
     banner = "This instance is on standby: another aggregator leads. Fleet numbers are not collected here.";
   } else if (!s.transportConnected) {

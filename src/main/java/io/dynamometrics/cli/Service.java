@@ -52,7 +52,9 @@ final class Service implements AutoCloseable {
   final History history;
   private final WebServer web;
   private volatile Transport transport;
-  private volatile BooleanSupplier leader = () -> true;
+  /** Nobody leads before {@link #start}: an election may still be running. */
+  private volatile BooleanSupplier leader = () -> false;
+  private volatile boolean started;
   private final SelfMetrics self;
 
   Service(ServeOptions serve, PollOptions poll) {
@@ -63,7 +65,8 @@ final class Service implements AutoCloseable {
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages = Map.of(
         "/", new StaticFiles(),
-        "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(), () -> leading() ? "active" : "standby"));
+        "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(),
+            () -> !started ? "starting" : leading() ? "active" : "standby"));
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
     } catch (BindException e) {
@@ -88,6 +91,7 @@ final class Service implements AutoCloseable {
   void start(Transport transport, PollOptions poll, BooleanSupplier leader, WorkerRegistry workers) {
     this.transport = transport;
     this.leader = leader;
+    this.started = true;
     Targets targets;
     if (poll.component != null && poll.endpoint != null) {
       targets = Targets.fixed(new Target(poll.namespace, poll.component, poll.endpoint));

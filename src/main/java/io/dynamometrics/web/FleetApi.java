@@ -31,7 +31,7 @@ public final class FleetApi implements HttpHandler {
   private final Duration pollInterval;
   private final Supplier<String> mode;
 
-  /** @param mode what this instance is doing now: {@code active} or {@code standby} */
+  /** @param mode what this instance is doing now: {@code starting}, {@code active} or {@code standby} */
   public FleetApi(Supplier<FleetSnapshot> fleet, History history, BooleanSupplier connected, Duration pollInterval, Supplier<String> mode) {
     this.fleet = fleet;
     this.history = history;
@@ -89,8 +89,8 @@ public final class FleetApi implements HttpHandler {
     status.put("fresh", up && s.transportConnected() && age >= 0 && age <= 3 * pollInterval.toMillis() / 1000.0 + 1);
     status.put("serverTimeMillis", now);
     ArrayNode eps = root.putArray("endpoints");
-    if (currentMode.equals("standby")) {
-      return root; // a standby shows no fleet, as on /metrics
+    if (!currentMode.equals("active")) {
+      return root; // starting, or a standby: no fleet, as on /metrics
     }
     for (EndpointFleet e : s.endpoints()) {
       ObjectNode ep = eps.addObject();

@@ -54,6 +54,18 @@ class NatsAuthIT {
   }
 
   @Test
+  void anNkeyUserWorks() throws Exception {
+    io.nats.client.NKey user = io.nats.client.NKey.createUser(null);
+    java.nio.file.Path conf = java.nio.file.Files.createTempFile("nats-nkey", ".conf");
+    java.nio.file.Files.writeString(conf, "authorization {\n  users = [ { nkey: " + new String(user.getPublicKey()) + " } ]\n}\n");
+    Servers.Nats nkeys = nats("-c", conf.toString());
+    String seed = new String(user.getSeed());
+    int port = fleet(nkeys, Map.of("NATS_AUTH_NKEY", seed), "nkey");
+    Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    assertThat(java.nio.file.Files.readString(Jar.LOGS.resolve("auth-agg-nkey.log"))).doesNotContain(seed);
+  }
+
+  @Test
   void wrongCredentialsAtStartGiveOneLineAndExitCode2() throws Exception {
     Servers.Nats users = nats("--user", "dynamo", "--pass", "s3cret-pw");
     Jar.Result r = Jar.run(Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "wrong-pw"),

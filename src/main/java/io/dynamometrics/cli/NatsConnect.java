@@ -26,20 +26,22 @@ final class NatsConnect {
       }
     }
     NatsAuth auth;
+    javax.net.ssl.SSLContext tls;
     try {
       auth = NatsAuth.fromEnv(System.getenv());
+      tls = NatsAuth.tlsFromEnv(System.getenv());
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }
     try {
       LOG.info("connecting to NATS at " + url + " (auth: " + auth + ")");
-      NatsTransport transport = NatsTransport.connect(url, auth);
+      NatsTransport transport = NatsTransport.connect(url, auth, tls);
       // A server that is down is waited for; one that refuses our credentials is a user error.
       String refused = transport.awaitFirstConnect(java.time.Duration.ofSeconds(3));
       if (refused != null) {
         transport.close();
         throw new UserError("NATS at " + url + " refused the credentials (" + auth + "): " + refused
-            + "; check the NATS_AUTH_* variables");
+            + (refused.startsWith("TLS") ? "" : "; check the NATS_AUTH_* variables"));
       }
       return transport;
     } catch (IOException e) {

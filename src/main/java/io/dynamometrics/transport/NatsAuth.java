@@ -58,6 +58,30 @@ public final class NatsAuth {
     applier.accept(builder);
   }
 
+  /**
+   * TLS from {@code NATS_TLS_CA} (trusted CA, PEM) and {@code NATS_TLS_CERT}/{@code NATS_TLS_KEY}
+   * (client certificate and PKCS#8 key, PEM), or {@code null} when none is set (a {@code tls://}
+   * URL then uses the JVM's default trust).
+   *
+   * @throws IllegalArgumentException naming the variable whose file is unusable
+   */
+  public static javax.net.ssl.SSLContext tlsFromEnv(Map<String, String> env) {
+    String ca = blank(env.get("NATS_TLS_CA"));
+    String cert = blank(env.get("NATS_TLS_CERT"));
+    String key = blank(env.get("NATS_TLS_KEY"));
+    if (ca == null && cert == null && key == null) {
+      return null;
+    }
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException("NATS_TLS_CERT and NATS_TLS_KEY must be set together");
+    }
+    return io.dynamometrics.tls.Pem.context(ca, cert, key, "NATS_TLS_CA/CERT/KEY");
+  }
+
+  private static String blank(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
   @Override
   public String toString() {
     return kind;

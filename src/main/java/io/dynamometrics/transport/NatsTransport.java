@@ -39,6 +39,11 @@ public final class NatsTransport implements Transport {
    * @throws IOException when the options are unusable (not when the server is down)
    */
   public static NatsTransport connect(String url, NatsAuth auth) throws IOException, InterruptedException {
+    return connect(url, auth, null);
+  }
+
+  /** @param tls the TLS context for {@code tls://} servers (custom CA, client certificate), or {@code null} */
+  public static NatsTransport connect(String url, NatsAuth auth, javax.net.ssl.SSLContext tls) throws IOException, InterruptedException {
     NatsTransport transport = new NatsTransport(url);
     Options.Builder options =
         new Options.Builder()
@@ -52,6 +57,9 @@ public final class NatsTransport implements Transport {
             .connectionListener(transport::onEvent)
             .errorListener(transport.new QuietErrors());
     auth.apply(options);
+    if (tls != null) {
+      options.sslContext(tls);
+    }
     try {
       Nats.connectAsynchronously(options.build(), true);
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -301,6 +309,15 @@ public final class NatsTransport implements Transport {
     return refusal;
   }
 
+  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** jnats reports each failed reconnect attempt; the state log already said what matters. */
   private final class QuietErrors implements ErrorListener {
     @Override
@@ -319,8 +336,12 @@ public final class NatsTransport implements Transport {
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
       String msg = String.valueOf(exp.getMessage()).toLowerCase(java.util.Locale.ROOT);
-      if (refusal == null && (msg.contains("authorization") || msg.contains("authentication"))) {
-        refusal = exp.getMessage();
+      if (refusal == null && connection == null) {
+        if (msg.contains("authorization") || msg.contains("authentication")) {
+          refusal = exp.getMessage();
+        } else if (causedBy(exp, javax.net.ssl.SSLException.class)) {
+          refusal = "TLS handshake failed (" + exp.getMessage() + "); check NATS_TLS_CA, NATS_TLS_CERT and NATS_TLS_KEY";
+        }
       }
       LOG.fine("NATS: " + exp);
     }

@@ -165,7 +165,10 @@ class PushAndEtcdIT {
     int port = Servers.freePort();
     // A huge staleness window: only the registrations can make workers leave quickly.
     aggregator("pe-registrations-" + ns, port, ns, "--etcd", "--staleness", "1000");
-    String body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 3, WAIT);
+    // A worker may answer in the same poll that read the registrations just before it registered:
+    // wait for a poll that has seen both.
+    String body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 3
+        && Jar.samples(b, "llm_workers_registered").stream().anyMatch(l -> l.endsWith(" 3.0")), WAIT);
     assertThat(Jar.samples(body, "llm_workers_registered")).singleElement().asString().endsWith(" 3.0");
     leaving.destroy(); // SIGTERM: the mock worker revokes its leases, deleting its registrations
     assertThat(leaving.waitFor(5, TimeUnit.SECONDS)).isTrue();

@@ -170,9 +170,7 @@ public final class LoadHarness {
             + "\"gpu_cache_usage_perc\":0.1,\"gpu_prefix_cache_hit_rate\":0.1}}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         d.subscribe("$SRV.STATS.bench_freshness");
         c.flush(Duration.ofSeconds(5));
-        agg = Processes.start(logs.resolve("aggregator-freshness.log"), Processes.self("1g", null, "--namespace", "bench",
-            "--component", "Freshness", "--endpoint", "load_metrics", "--nats-server", url, "--host", "127.0.0.1",
-            "--port", Integer.toString(port), "--poll-interval", "1", "--log-level", "warn"));
+        agg = aggregator(url, port, logs.resolve("aggregator-freshness.log"), "Freshness", "load_metrics");
         Processes.awaitPort(port, Duration.ofSeconds(30));
         awaitWorkers(port, 1, Duration.ofSeconds(30));
         java.util.Random random = new java.util.Random(5);
@@ -262,8 +260,13 @@ public final class LoadHarness {
   }
 
   private Process aggregator(String url, int port, Path log) throws IOException {
+    return aggregator(url, port, log, "MyComponent", "my_endpoint");
+  }
+
+  /** The aggregator under test, in namespace {@code bench}, polling every second. */
+  private Process aggregator(String url, int port, Path log, String component, String endpoint) throws IOException {
     String jfr = profile ? "-XX:StartFlightRecording=filename=" + log.resolveSibling(log.getFileName() + ".jfr") + ",settings=profile" : null;
-    return Processes.start(log, Processes.self("1g", jfr, "--namespace", "bench", "--component", "MyComponent", "--endpoint", "my_endpoint",
+    return Processes.start(log, Processes.self("1g", jfr, "--namespace", "bench", "--component", component, "--endpoint", endpoint,
         "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "1", "--log-level", "warn"));
   }
 

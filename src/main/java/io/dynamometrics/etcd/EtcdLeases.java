@@ -1,7 +1,6 @@
 package io.dynamometrics.etcd;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -71,9 +70,5 @@ public final class EtcdLeases implements AutoCloseable {
   public void close() {
     keepAlive.shutdownNow();
     leases.forEach(this::release);
-  }
-
-  public Duration ttl() {
-    return Duration.ofSeconds(TTL_SECONDS);
   }
 }

@@ -21,22 +21,4 @@ public interface PollObserver {
 
   /** Workers of {@code target} not exported because it already has the maximum number. */
   void workersOverLimit(Target target, int refused);
-
-  PollObserver NONE =
-      new PollObserver() {
-        @Override
-        public void gathered(Target target, int replies, double seconds) {}
-
-        @Override
-        public void decodeError(String source, String reason, String detail) {}
-
-        @Override
-        public void eventAccepted(String namespace) {}
-
-        @Override
-        public void eventDropped(String namespace) {}
-
-        @Override
-        public void workersOverLimit(Target target, int refused) {}
-      };
 }

@@ -102,9 +102,4 @@ public final class WebServer implements AutoCloseable {
     server.stop(0);
     pool.shutdownNow();
   }
-
-  /** Convenience for callers that mount nothing else. */
-  public static Map<String, HttpHandler> none() {
-    return Map.of();
-  }
 }

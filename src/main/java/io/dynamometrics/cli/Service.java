@@ -60,7 +60,10 @@ final class Service implements AutoCloseable {
   Service(ServeOptions serve, PollOptions poll) {
     JvmMetrics.builder().register(registry);
     // registered before NATS is even tried, so /metrics tells "not connected" from the first moment
-    self = new SelfMetrics(registry, Main.version(), this::connected, () -> leader.getAsBoolean());
+    self = new SelfMetrics(registry, Main.version(), this::connected, () -> {
+      Transport t = transport;
+      return t == null ? 0 : t.refusals();
+    }, () -> leader.getAsBoolean());
     registry.register(new FleetCollector(latest, hitRates, this::leading));
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages = Map.of(

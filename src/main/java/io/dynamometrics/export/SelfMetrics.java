@@ -29,9 +29,10 @@ public final class SelfMetrics implements PollObserver {
 
   /**
    * @param connected whether the transport is connected now
+   * @param refusals connection attempts the transport's server refused so far (credentials, TLS)
    * @param leader whether this instance leads (always, without an election)
    */
-  public SelfMetrics(PrometheusRegistry registry, String version, BooleanSupplier connected, BooleanSupplier leader) {
+  public SelfMetrics(PrometheusRegistry registry, String version, BooleanSupplier connected, java.util.function.LongSupplier refusals, BooleanSupplier leader) {
     pollDuration =
         Histogram.builder()
             .name("dynamo_metrics_poll_duration_seconds")
@@ -85,6 +86,11 @@ public final class SelfMetrics implements PollObserver {
         .name("dynamo_metrics_nats_connected")
         .help("1 while connected to NATS.")
         .callback(cb -> cb.call(connected.getAsBoolean() ? 1 : 0))
+        .register(registry);
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+        .name("dynamo_metrics_nats_refused")
+        .help("Connection attempts NATS refused (wrong or revoked credentials, TLS); the service keeps retrying.")
+        .callback(cb -> cb.call(refusals.getAsLong()))
         .register(registry);
     GaugeWithCallback.builder()
         .name("dynamo_metrics_leader")

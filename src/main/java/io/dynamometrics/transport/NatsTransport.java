@@ -16,13 +16,17 @@ import java.util.logging.Logger;
 /**
  * {@link Transport} over a real NATS server (jnats). Reconnects forever, from the first connect on,
  * so the service starts and serves HTTP while NATS is away; state changes are logged once each.
+ * jnats closes a connection for good when a server refuses the same credentials twice in a row
+ * (a password rotated on the server first, say); this transport then opens a new one, so the
+ * service recovers by itself once the server accepts it again.
  */
 public final class NatsTransport implements Transport {
   private static final Logger LOG = Logger.getLogger(NatsTransport.class.getName());
 
   private final String url;
-  private final List<NatsSub> pending = new ArrayList<>(); // subscriptions made before the first connect
-  private volatile Connection connection; // null until the first successful connect
+  private final List<NatsSub> subs = new ArrayList<>(); // every open subscription, bound or waiting for a connection
+  private Options options;
+  private volatile Connection connection; // null until a connect succeeds, and again after jnats closed it
   private Dispatcher dispatcher;
   private volatile boolean closed;
   private volatile String state = "starting";
@@ -61,7 +65,8 @@ public final class NatsTransport implements Transport {
       options.sslContext(tls);
     }
     try {
-      Nats.connectAsynchronously(options.build(), true);
+      transport.options = options.build();
+      Nats.connectAsynchronously(transport.options, true);
     } catch (IllegalArgumentException | IllegalStateException e) {
       throw new IOException(e.getMessage(), e);
     }
@@ -76,10 +81,35 @@ public final class NatsTransport implements Transport {
         bind(conn);
         changeState("up", (first ? "connected to NATS at " : "reconnected to NATS at ") + url, false);
       }
-      case DISCONNECTED -> changeState("down",
-          "up".equals(state) ? "lost NATS at " + url + "; reconnecting until it returns"
+      case DISCONNECTED -> {
+        if (!"refused".equals(state)) { // a refusal is the more useful thing to have said
+          changeState("down", "up".equals(state) ? "lost NATS at " + url + "; reconnecting until it returns"
               : "cannot reach NATS at " + url + " yet; retrying until it answers", true);
+        }
+      }
+      case CLOSED -> reopen(conn);
       default -> LOG.fine("NATS: " + type);
+    }
+  }
+
+  /** jnats gave up on {@code conn} (it does after the same refusal twice): start a fresh one, unless we closed it. */
+  private void reopen(Connection conn) {
+    if (closed) { // checked before locking: close() holds the lock while jnats reports CLOSED
+      return;
+    }
+    synchronized (this) {
+      if (closed || (connection != null && connection != conn)) {
+        return;
+      }
+      connection = null;
+      dispatcher = null;
+      subs.forEach(NatsSub::unbind);
+    }
+    LOG.fine("NATS connection closed by the client library; opening a new one");
+    try {
+      Nats.connectAsynchronously(options, true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -105,8 +135,7 @@ public final class NatsTransport implements Transport {
     }
     dispatcher = conn.createDispatcher();
     connection = conn;
-    pending.forEach(NatsSub::bind);
-    pending.clear();
+    subs.forEach(NatsSub::bind);
   }
 
   @Override
@@ -170,13 +199,7 @@ public final class NatsTransport implements Transport {
 
   @Override
   public synchronized Subscription subscribe(String subject, String queue, MessageHandler handler) {
-    NatsSub sub = new NatsSub(subject, queue, handler);
-    if (connection != null) {
-      sub.bind();
-    } else {
-      pending.add(sub);
-    }
-    return sub;
+    return add(new NatsSub(subject, queue, handler, false));
   }
 
   /** Events and other floods: at most this many messages wait for the handler; more are dropped and counted. */
@@ -185,11 +208,13 @@ public final class NatsTransport implements Transport {
 
   @Override
   public synchronized Subscription subscribeBounded(String subject, MessageHandler handler) {
-    NatsSub sub = new NatsSub(subject, null, handler, true);
+    return add(new NatsSub(subject, null, handler, true));
+  }
+
+  private NatsSub add(NatsSub sub) {
+    subs.add(sub);
     if (connection != null) {
       sub.bind();
-    } else {
-      pending.add(sub);
     }
     return sub;
   }
@@ -202,10 +227,7 @@ public final class NatsTransport implements Transport {
     private final boolean ownDispatcher;
     private volatile Dispatcher bound;
     private volatile io.nats.client.Subscription sub;
-
-    NatsSub(String subject, String queue, MessageHandler handler) {
-      this(subject, queue, handler, false);
-    }
+    private volatile long droppedBefore; // by connections jnats has closed
 
     NatsSub(String subject, String queue, MessageHandler handler, boolean ownDispatcher) {
       this.subject = subject;
@@ -224,16 +246,24 @@ public final class NatsTransport implements Transport {
       sub = queue == null ? d.subscribe(subject, handler) : d.subscribe(subject, queue, handler);
     }
 
+    /** The connection is gone: keep what it dropped, bind again on the next one. */
+    void unbind() {
+      droppedBefore = dropped();
+      bound = null;
+      sub = null;
+    }
+
     @Override
     public long dropped() {
       Dispatcher d = bound;
-      return d == null ? 0 : ownDispatcher ? d.getDroppedCount() : sub.getDroppedCount();
+      io.nats.client.Subscription s = sub;
+      return droppedBefore + (d == null || s == null ? 0 : ownDispatcher ? d.getDroppedCount() : s.getDroppedCount());
     }
 
     @Override
     public void close() {
       synchronized (NatsTransport.this) {
-        pending.remove(this);
+        subs.remove(this);
         io.nats.client.Subscription s = sub;
         Connection c = connection;
         if (s != null && c != null && c.getStatus() != Connection.Status.CLOSED) {
@@ -289,6 +319,12 @@ public final class NatsTransport implements Transport {
   }
 
   private volatile String refusal;
+  private final java.util.concurrent.atomic.AtomicLong refusals = new java.util.concurrent.atomic.AtomicLong();
+
+  @Override
+  public long refusals() {
+    return refusals.get();
+  }
 
   /**
    * Waits up to {@code timeout} for the first connection. Returns the server's reason when it
@@ -324,6 +360,7 @@ public final class NatsTransport implements Transport {
     public void errorOccurred(Connection conn, String error) {
       String lower = error.toLowerCase(java.util.Locale.ROOT);
       if (lower.contains("authorization") || lower.contains("authentication") || lower.contains("tls")) {
+        refusals.incrementAndGet();
         if (refusal == null) {
           refusal = error;
         }

@@ -35,6 +35,11 @@ public interface Transport extends AutoCloseable {
 
   boolean isConnected();
 
+  /** Connection attempts the server refused (credentials or TLS) since start; a bus without authentication never refuses. */
+  default long refusals() {
+    return 0;
+  }
+
   @Override
   void close();
 

@@ -104,6 +104,26 @@ class NatsAuthIT {
   }
 
   @Test
+  void aCredentialsFileOfAnOperatorTrustedServerWorks() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("natsjwt");
+    NatsJwt jwt = new NatsJwt();
+    Servers.Nats trusted = nats("-c", jwt.serverConfig(dir).toString());
+    java.nio.file.Path creds = jwt.userCredentials(dir, "dynamo-metrics");
+    int port = fleet(trusted, Map.of("NATS_AUTH_CREDENTIALS_FILE", creds.toString()), "creds");
+    Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    String seed = java.nio.file.Files.readAllLines(creds).stream().filter(l -> l.startsWith("SU")).findFirst().orElseThrow();
+    assertThat(java.nio.file.Files.readString(Jar.LOGS.resolve("auth-agg-creds.log"))).doesNotContain(seed).doesNotContain("eyJ");
+
+    Jar.Result stranger = Jar.run(Map.of("NATS_AUTH_CREDENTIALS_FILE", jwt.strangerCredentials(dir, "stranger").toString()),
+        "--nats-server", trusted.url(), "--host", "127.0.0.1", "--port", Integer.toString(Servers.freePort()));
+    assertThat(stranger.exitCode()).isEqualTo(2);
+    assertThat(stranger.output()).contains("refused the credentials (credentials file").doesNotContain("\tat ");
+    Jar.Result missing = Jar.run(Map.of("NATS_AUTH_CREDENTIALS_FILE", dir.resolve("nope.creds").toString()), "mock-worker", "--nats-server", trusted.url());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.output()).contains("NATS_AUTH_CREDENTIALS_FILE").contains("nope.creds").contains("not a readable file");
+  }
+
+  @Test
   void wrongCredentialsAtStartGiveOneLineAndExitCode2() throws Exception {
     Servers.Nats users = nats("--user", "dynamo", "--pass", "s3cret-pw");
     Jar.Result r = Jar.run(Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "wrong-pw"),
@@ -131,5 +151,38 @@ class NatsAuthIT {
       System.out.println("polls resumed " + (System.nanoTime() - back) / 1_000_000 + " ms after NATS returned");
       assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
     }
+  }
+
+  @Test
+  void credentialsRefusedAtRunTimeAreCountedAndRetried() throws Exception {
+    int natsPort = Servers.freePort();
+    Servers.Nats first = new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "s3cret-pw");
+    Map<String, String> env = Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "s3cret-pw");
+    int port = fleet(first, env, "rotated");
+    Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2
+        && b.contains("dynamo_metrics_nats_refused_total 0.0"), WAIT);
+    first.close();
+    // the password was rotated on the server but not yet in the service: refused, counted, retried
+    try (Servers.Nats rotated = new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "n3w-pw")) {
+      Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0")
+          && Jar.samples(b, "llm_kv_blocks_active").isEmpty() && refused(b) >= 2, WAIT);
+      assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
+    }
+    // the old password is accepted again: the service was never closed and comes back by itself
+    try (Servers.Nats back = new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "s3cret-pw")) {
+      Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+      assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
+    }
+    String log = java.nio.file.Files.readString(Jar.LOGS.resolve("auth-agg-rotated.log"));
+    assertThat(log).contains("refused this client").doesNotContain("s3cret-pw").doesNotContain("n3w-pw");
+  }
+
+  private static double refused(String metrics) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("dynamo_metrics_nats_refused_total ")) {
+        return Double.parseDouble(line.substring(line.indexOf(' ') + 1));
+      }
+    }
+    return -1;
   }
 }

@@ -336,18 +336,9 @@ public final class LoadHarness {
 
   /** Bytes of live objects: the class histogram runs a full GC first and totals what survives. */
   private double heapAfterGc(Process agg, int port) throws Exception {
-    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    Process histo = new ProcessBuilder(jcmd.toString(), Long.toString(agg.pid()), "GC.class_histogram").redirectErrorStream(true).start();
-    String out = new String(histo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    histo.waitFor();
-    Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + "-" + System.currentTimeMillis() + ".txt"), out);
-    for (String line : out.split("\n")) {
-      String[] cols = line.trim().split("\\s+");
-      if (cols.length == 3 && cols[0].equals("Total")) {
-        return Double.parseDouble(cols[2]);
-      }
-    }
-    throw new IllegalStateException("jcmd GC.class_histogram gave no total: " + out.lines().limit(3).toList());
+    String histogram = Processes.classHistogram(agg.pid());
+    Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + "-" + System.currentTimeMillis() + ".txt"), histogram);
+    return Processes.liveHeapBytes(histogram);
   }
 
   /**

@@ -91,4 +91,39 @@ public final class Processes {
       }
     }
   }
+
+  /**
+   * The live objects of a JVM process after a full GC ({@code jcmd PID GC.class_histogram}), as
+   * printed: one line per class with instances and bytes, then a {@code Total} line.
+   */
+  public static String classHistogram(long pid) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process histo = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram").redirectErrorStream(true).start();
+    String out = new String(histo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    histo.waitFor();
+    return out;
+  }
+
+  /** The live heap in bytes from a {@link #classHistogram}. */
+  public static double liveHeapBytes(String histogram) {
+    for (String line : histogram.split("\n")) {
+      String[] cols = line.trim().split("\\s+");
+      if (cols.length == 3 && cols[0].equals("Total")) {
+        return Double.parseDouble(cols[2]);
+      }
+    }
+    throw new IllegalStateException("jcmd GC.class_histogram gave no total: " + histogram.lines().limit(3).toList());
+  }
+
+  /** Live instances per class from a {@link #classHistogram}, for classes whose name starts with {@code prefix}. */
+  public static java.util.Map<String, Long> instances(String histogram, String prefix) {
+    java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+    for (String line : histogram.split("\n")) {
+      String[] cols = line.trim().split("\\s+"); // "1:  instances  bytes  class (module)"
+      if (cols.length >= 4 && cols[0].endsWith(":") && cols[3].startsWith(prefix)) {
+        counts.merge(cols[3], Long.parseLong(cols[1]), Long::sum);
+      }
+    }
+    return counts;
+  }
 }

@@ -16,8 +16,12 @@ import java.util.Set;
 
 /**
  * One scatter-gather of {@code $SRV.STATS} for one endpoint, under both its G1 and G2 service
- * names. The gather ends at the timeout, or earlier: when every subject had no responders, or when
- * every worker of the previous poll has answered (plus a short linger for newcomers).
+ * names. The gather ends at the timeout, or earlier: when every subject had no responders; when
+ * every worker of the previous poll has answered (plus a short linger for newcomers); or when at
+ * least {@value #MOST_PERCENT}% of them have and replies then stall for as long as the gather has
+ * taken so far (at least {@link #MIN_STALL}): the others have most likely left, and under churn a
+ * departed worker would otherwise hold every poll until the timeout. A worker cut off this way
+ * keeps its last values; it leaves only after missing the usual number of polls.
  */
 public final class Poller {
   /** The outcome of one gather. */
@@ -25,6 +29,8 @@ public final class Poller {
 
   private static final byte[] EMPTY = new byte[0];
   private static final long MIN_LINGER_NANOS = Duration.ofMillis(2).toNanos();
+  static final int MOST_PERCENT = 90;
+  static final Duration MIN_STALL = Duration.ofMillis(20);
 
   private final Transport transport;
   private final long timeoutNanos;
@@ -53,9 +59,10 @@ public final class Poller {
     long start = System.nanoTime();
     long deadline = start + timeoutNanos;
     boolean lingering = false;
+    long stallDeadline = Long.MAX_VALUE;
     try (Gather gather = transport.gather(subjects, EMPTY)) {
       Gather.Reply reply;
-      while ((reply = gather.next(deadline)) != null) {
+      while ((reply = gather.next(Math.min(deadline, stallDeadline))) != null) {
         if (reply.noResponders()) {
           if (++silentSubjects == subjects.size() && replies == 0) {
             break;
@@ -71,10 +78,14 @@ public final class Poller {
           endpoints.add(e);
           missing.remove(e.workerId());
         }
-        if (!lingering && !expected.isEmpty() && missing.isEmpty()) {
+        if (!lingering && !expected.isEmpty()) {
           long now = System.nanoTime();
-          deadline = Math.min(deadline, now + Math.max(MIN_LINGER_NANOS, (now - start) / 4));
-          lingering = true;
+          if (missing.isEmpty()) {
+            deadline = Math.min(deadline, now + Math.max(MIN_LINGER_NANOS, (now - start) / 4));
+            lingering = true;
+          } else if ((long) (expected.size() - missing.size()) * 100 >= (long) expected.size() * MOST_PERCENT) {
+            stallDeadline = now + Math.max(MIN_STALL.toNanos(), now - start);
+          }
         }
       }
     }

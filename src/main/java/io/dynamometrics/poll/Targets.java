@@ -9,7 +9,10 @@ import java.util.logging.Logger;
 
 /**
  * Which endpoints to poll: a fixed one (both {@code --component} and {@code --endpoint} given), or
- * what discovery finds, refreshed in the background so that polls never wait for it.
+ * what discovery finds, refreshed in the background so that polls never wait for it. A discovered
+ * endpoint stays for {@link #RETAIN} after discovery last found it, so that an endpoint whose
+ * workers all died (or NATS going away) shows {@code llm_workers 0} and can raise an alert, rather
+ * than silently vanishing; after that it is dropped, as an endpoint taken down on purpose should be.
  */
 public final class Targets implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(Targets.class.getName());
@@ -20,7 +23,11 @@ public final class Targets implements AutoCloseable {
   private final String endpoint;
   private final Duration refresh;
   private volatile SortedSet<Target> discovered = new TreeSet<>();
+  private final java.util.Map<Target, Long> lastFound = new java.util.HashMap<>(); // discovery thread only
   private Thread thread;
+
+  /** How long a discovered endpoint is kept after discovery stopped finding it. */
+  public static final Duration RETAIN = Duration.ofMinutes(10);
 
   private Targets(Set<Target> fixed, Discovery discovery, String component, String endpoint, Duration refresh) {
     this.fixed = fixed;
@@ -59,15 +66,24 @@ public final class Targets implements AutoCloseable {
   private void run() {
     try {
       while (!Thread.currentThread().isInterrupted()) {
-        SortedSet<Target> found = new TreeSet<>();
+        long now = System.nanoTime();
         for (Target t : discovery.discover()) {
           if (accepts(t)) {
-            found.add(t);
+            if (lastFound.put(t, now) == null) {
+              LOG.info("discovered endpoint with load metrics: " + t);
+            }
           }
         }
-        if (!found.equals(discovered)) {
-          LOG.info("discovered endpoints with load metrics: " + (found.isEmpty() ? "none" : found));
-          discovered = found;
+        var it = lastFound.entrySet().iterator();
+        while (it.hasNext()) {
+          var e = it.next();
+          if (now - e.getValue() > RETAIN.toNanos()) {
+            LOG.info("endpoint " + e.getKey() + " not discovered for " + RETAIN.toMinutes() + " min; no longer exported");
+            it.remove();
+          }
+        }
+        if (!lastFound.keySet().equals(discovered)) {
+          discovered = new TreeSet<>(lastFound.keySet());
         }
         Thread.sleep(refresh);
       }

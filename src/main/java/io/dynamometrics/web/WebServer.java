@@ -19,10 +19,37 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The HTTP side: {@code /metrics} (the Prometheus client's handler, with its content negotiation
- * and gzip), {@code /healthz}, {@code /readyz}, and whatever else the caller mounts. Requests run on
- * their own small pool, so a slow client never delays polling.
+ * and gzip), {@code /healthz}, {@code /readyz}, and whatever else the caller mounts.
+ *
+ * <p>Slow and stuck clients: each request runs on its own virtual thread, apart from polling; a
+ * request must arrive within {@value #MAX_REQUEST_SECONDS} s, or the connection is closed. A
+ * {@code /metrics} response not taken within {@value #MAX_RESPONSE_SECONDS} s is abandoned: its
+ * thread is interrupted, which closes the connection under a blocked write (the JDK server's own
+ * response timer does not). At most {@value #MAX_SCRAPES} {@code /metrics} responses (each a buffer
+ * of the whole exposition) are in flight at once; a scrape that cannot start within
+ * {@value #SCRAPE_QUEUE_SECONDS} s gets 503.
  */
 public final class WebServer implements AutoCloseable {
+  static final int MAX_REQUEST_SECONDS = 10;
+  static final int MAX_RESPONSE_SECONDS = 30;
+  static final int MAX_SCRAPES = 16;
+  static final int SCRAPE_QUEUE_SECONDS = 10;
+
+  static {
+    // read once by the JDK's server when its first instance is made; an operator's -D wins
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
+    }
+  }
+
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
+    var w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("http-watchdog").factory());
+    w.setRemoveOnCancelPolicy(true); // a finished scrape's timer goes at once, not 30 s later
+    return w;
+  }
+
   private final HttpServer server;
   private final ExecutorService pool;
 
@@ -47,10 +74,10 @@ public final class WebServer implements AutoCloseable {
     } else {
       server = HttpServer.create(address, 64);
     }
-    pool = Executors.newFixedThreadPool(4, Thread.ofPlatform().daemon().name("http-", 0).factory());
+    pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-", 0).factory());
     server.setExecutor(pool);
     Map<String, HttpHandler> handlers = new java.util.LinkedHashMap<>();
-    handlers.put("/metrics", new MetricsHandler(registry));
+    handlers.put("/metrics", limited(new MetricsHandler(registry)));
     handlers.put("/healthz", ex -> text(ex, 200, "ok\n"));
     handlers.put(
         "/readyz",
@@ -72,6 +99,37 @@ public final class WebServer implements AutoCloseable {
       }
     });
     server.start();
+  }
+
+  /**
+   * {@code handler} with at most {@link #MAX_SCRAPES} requests at once (one that waits too long gets
+   * 503), each abandoned after {@link #MAX_RESPONSE_SECONDS}.
+   */
+  private static HttpHandler limited(HttpHandler handler) {
+    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(MAX_SCRAPES);
+    return ex -> {
+      boolean admitted;
+      try {
+        admitted = slots.tryAcquire(SCRAPE_QUEUE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        admitted = false;
+      }
+      if (!admitted) {
+        text(ex, 503, "busy: " + MAX_SCRAPES + " scrapes are already in progress\n");
+        return;
+      }
+      // interrupting a thread blocked writing to the client's channel closes that channel
+      java.util.concurrent.ScheduledFuture<?> abandon =
+          WATCHDOG.schedule(Thread.currentThread()::interrupt, MAX_RESPONSE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+      try {
+        handler.handle(ex);
+      } finally {
+        abandon.cancel(false);
+        Thread.interrupted();
+        slots.release();
+      }
+    };
   }
 
   /** The port actually bound (useful with port 0). */

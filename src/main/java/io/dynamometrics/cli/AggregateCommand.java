@@ -69,8 +69,8 @@ final class AggregateCommand implements Callable<Integer> {
           election.start(standby);
         } catch (Election.HeldElsewhere e) {
           throw new UserError(e.getMessage());
-        } catch (java.io.IOException e) {
-          throw new UserError("cannot reach " + client + ": " + e.getMessage());
+        } catch (java.io.IOException e) { // its message names the etcd endpoint and what went wrong
+          throw new UserError(e.getMessage());
         }
         registrations = new Registrations(client, poll.namespace);
       }

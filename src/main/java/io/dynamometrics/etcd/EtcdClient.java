@@ -154,6 +154,9 @@ public final class EtcdClient {
         .timeout(Duration.ofSeconds(3))
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    if (mayAuthenticate && user != null && token == null) {
+      authenticate(base); // an etcd with auth enabled refuses anonymous requests with a message that names no token
+    }
     String t = token;
     if (t != null) {
       req.header("Authorization", t);
@@ -163,7 +166,7 @@ public final class EtcdClient {
       resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-      throw new IOException("cannot reach etcd at " + base + " (" + why + ")", e);
+      throw new IOException("cannot reach etcd at " + base + " (" + why + ")" + tlsHint(base, e), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted talking to etcd at " + base);
@@ -172,6 +175,10 @@ public final class EtcdClient {
     try {
       r = JSON.readTree(resp.body().isEmpty() ? "{}" : resp.body().lines().findFirst().orElse("{}"));
     } catch (IOException e) {
+      if (resp.body().contains("CommonName")) { // etcd 3.4's gateway, with --client-cert-auth and auth enabled
+        throw new EtcdError("etcd at " + base + " takes users from client certificates, which its JSON gateway cannot use: "
+            + "it refuses password authentication from a client that presents a certificate (" + resp.body().strip() + ")");
+      }
       throw new IOException("etcd at " + base + " answered " + resp.statusCode() + " with something that is not JSON");
     }
     String error = r.path("error").isObject() ? r.path("error").path("message").asText() : r.path("error").asText(r.path("message").asText(""));
@@ -185,11 +192,35 @@ public final class EtcdClient {
     return r;
   }
 
+  /** What to check when an https endpoint fails the handshake, or an empty string. */
+  private String tlsHint(URI base, IOException e) {
+    if (!"https".equals(base.getScheme())) {
+      return "";
+    }
+    String all = "";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      all += " " + t.getMessage();
+    }
+    if (all.contains("PKIX") || all.contains("certification path")) {
+      return "; its certificate is not trusted: set ETCD_AUTH_CA to the CA that signed it";
+    }
+    if (all.contains("Broken pipe") || all.contains("reset") || all.contains("bad_certificate") || all.contains("certificate_required")) {
+      return "; it may require a client certificate: set ETCD_AUTH_CLIENT_CERT and ETCD_AUTH_CLIENT_KEY";
+    }
+    return "";
+  }
+
   private void authenticate(URI base) throws IOException {
     ObjectNode req = obj("name", user);
     req.put("password", password);
     token = null;
-    JsonNode r = send(base, "/v3/auth/authenticate", req, false);
+    JsonNode r;
+    try {
+      r = send(base, "/v3/auth/authenticate", req, false);
+    } catch (EtcdError e) {
+      throw new EtcdError("etcd at " + base + " refused ETCD_AUTH_USERNAME " + user + " with its ETCD_AUTH_PASSWORD ("
+          + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2) + ")");
+    }
     token = r.path("token").asText(null);
     if (token == null) {
       throw new EtcdError("etcd at " + base + " did not accept ETCD_AUTH_USERNAME " + user);

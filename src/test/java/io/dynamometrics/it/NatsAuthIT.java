@@ -55,20 +55,10 @@ class NatsAuthIT {
 
   @Test
   void aTlsServerWithItsOwnCaAndClientCertificates() throws Exception {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("natstls");
-    openssl(dir, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
-        "-keyout", "ca.key", "-out", "ca.pem");
-    for (String name : new String[] {"server", "client"}) {
-      openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", name + ".key", "-out", name + ".csr");
-      java.nio.file.Files.writeString(dir.resolve(name + ".ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-      openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1",
-          "-extfile", name + ".ext", "-out", name + ".pem");
-    }
-    Servers.Nats secure = nats("--tls", "--tlscert", dir.resolve("server.pem").toString(), "--tlskey", dir.resolve("server.key").toString(),
-        "--tlscacert", dir.resolve("ca.pem").toString(), "--tlsverify");
+    TestCa ca = new TestCa("server", "client");
+    Servers.Nats secure = nats("--tls", "--tlscert", ca.cert("server"), "--tlskey", ca.key("server"), "--tlscacert", ca.ca(), "--tlsverify");
     String url = "tls://127.0.0.1:" + secure.port;
-    Map<String, String> env = Map.of("NATS_TLS_CA", dir.resolve("ca.pem").toString(), "NATS_TLS_CERT", dir.resolve("client.pem").toString(),
-        "NATS_TLS_KEY", dir.resolve("client.key").toString());
+    Map<String, String> env = Map.of("NATS_TLS_CA", ca.ca(), "NATS_TLS_CERT", ca.cert("client"), "NATS_TLS_KEY", ca.key("client"));
     processes.add(Jar.start("tls-mock", env, "mock-worker", "--workers", "2", "--nats-server", url));
     int port = Servers.freePort();
     processes.add(Jar.start("tls-agg", env, "--component", "MyComponent", "--endpoint", "my_endpoint",
@@ -77,18 +67,10 @@ class NatsAuthIT {
     // Without a client certificate the server closes the connection after the TLS 1.3 handshake,
     // which the client cannot tell from a slow server: it keeps serving, not ready, and retries.
     int noCertPort = Servers.freePort();
-    processes.add(Jar.start("tls-agg-nocert", Map.of("NATS_TLS_CA", dir.resolve("ca.pem").toString()), "--nats-server", url,
+    processes.add(Jar.start("tls-agg-nocert", Map.of("NATS_TLS_CA", ca.ca()), "--nats-server", url,
         "--host", "127.0.0.1", "--port", Integer.toString(noCertPort)));
     Jar.await(noCertPort, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0"), WAIT);
     assertThat(Jar.get(noCertPort, "/readyz").statusCode()).isEqualTo(503);
-  }
-
-  private static void openssl(java.nio.file.Path dir, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("openssl"));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor()).as(out).isZero();
   }
 
   @Test

@@ -100,20 +100,37 @@ public final class Servers {
   /** A single-member etcd on free loopback ports, with its data in a fresh directory. */
   public static final class Etcd implements AutoCloseable {
     public final int port;
+    private final String url;
     private final String[] command;
     private final Path log;
     private Process process;
 
     public Etcd(Path logDir) throws Exception {
+      this(logDir, null, null, null);
+    }
+
+    /**
+     * An etcd serving clients over TLS with {@code cert}/{@code key}; with {@code clientCa} it
+     * requires client certificates signed by it.
+     */
+    public Etcd(Path logDir, String cert, String key, String clientCa) throws Exception {
       this.port = freePort();
       int peer = freePort();
       Path data = Files.createTempDirectory("etcd");
-      String client = "http://127.0.0.1:" + port;
+      String client = (cert == null ? "http" : "https") + "://127.0.0.1:" + port;
       String peerUrl = "http://127.0.0.1:" + peer;
+      this.url = client;
       this.log = logDir.resolve("etcd-" + port + ".log");
-      this.command = new String[] {binary("etcd"), "--name", "it", "--data-dir", data.toString(),
+      List<String> cmd = new ArrayList<>(List.of(binary("etcd"), "--name", "it", "--data-dir", data.toString(),
           "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls", peerUrl,
-          "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", "it=" + peerUrl};
+          "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", "it=" + peerUrl));
+      if (cert != null) {
+        cmd.addAll(List.of("--cert-file", cert, "--key-file", key));
+      }
+      if (clientCa != null) {
+        cmd.addAll(List.of("--trusted-ca-file", clientCa, "--client-cert-auth"));
+      }
+      this.command = cmd.toArray(String[]::new);
       startProcess();
     }
 
@@ -130,7 +147,7 @@ public final class Servers {
     }
 
     public String url() {
-      return "http://127.0.0.1:" + port;
+      return url;
     }
 
     @Override

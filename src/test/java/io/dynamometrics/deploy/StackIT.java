@@ -54,7 +54,7 @@ class StackIT {
   void promtoolAcceptsTheConfigAndRulesAndEveryAlertTestPasses() throws Exception {
     String promtool = Servers.binary("promtool");
     assertThat(run(promtool, "check", "config", "deploy/prometheus/prometheus.yml")).contains("SUCCESS");
-    assertThat(run(promtool, "check", "rules", "deploy/prometheus/alerts.yml")).contains("SUCCESS: 13 rules found");
+    assertThat(run(promtool, "check", "rules", "deploy/prometheus/alerts.yml")).contains("SUCCESS: 14 rules found");
     assertThat(run(promtool, "test", "rules", "deploy/prometheus/tests/alerts_test.yml")).contains("SUCCESS");
   }
 

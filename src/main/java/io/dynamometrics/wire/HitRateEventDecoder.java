@@ -4,15 +4,102 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 
-/** Decodes {@code namespace.{ns}.kv-hit-rate} events; invalid ones are rejected, never guessed. */
+/**
+ * Decodes {@code namespace.{ns}.kv-hit-rate} events; invalid ones are rejected, never guessed.
+ *
+ * <p>Events arrive by the hundred thousand per second and Dynamo writes them one way only:
+ * {@code {"worker_id":N,"isl_blocks":N,"overlap_blocks":N}}, compact, in that order (trailing
+ * whitespace allowed). That exact
+ * shape (unsigned integers that fit a long) is read by a byte scanner; anything else, valid or not,
+ * goes through the JSON parser, which gives the same result for every input the scanner takes.
+ */
 public final class HitRateEventDecoder {
   private HitRateEventDecoder() {}
+
+  private static final byte[] WORKER = "{\"worker_id\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] ISL = ",\"isl_blocks\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] OVERLAP = ",\"overlap_blocks\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /**
    * @throws IllegalArgumentException with a printable reason for anything but a valid event
    */
   public static HitRateEvent decode(byte[] payload) {
-    // Streamed: events arrive by the hundred thousand per second, and have three fields.
+    HitRateEvent event = canonical(payload);
+    return event != null ? event : parse(payload);
+  }
+
+  /** The event when {@code payload} has Dynamo's exact shape and valid values, else {@code null}. */
+  static HitRateEvent canonical(byte[] b) {
+    int i = literal(b, 0, WORKER);
+    int end = number(b, i);
+    if (end < 0) {
+      return null;
+    }
+    long workerId = value(b, i, end);
+    i = literal(b, end, ISL);
+    end = number(b, i);
+    if (end < 0) {
+      return null;
+    }
+    long isl = value(b, i, end);
+    i = literal(b, end, OVERLAP);
+    end = number(b, i);
+    if (end < 0 || end >= b.length || b[end] != '}') {
+      return null;
+    }
+    for (int k = end + 1; k < b.length; k++) { // a trailing newline, as in a file
+      if (b[k] != ' ' && b[k] != '\n' && b[k] != '\r' && b[k] != '\t') {
+        return null;
+      }
+    }
+    long overlap = value(b, i, end);
+    return overlap <= isl ? new HitRateEvent(workerId, isl, overlap) : null; // the parser words the refusal
+  }
+
+  /** The index after {@code lit} at {@code from}, or -1. */
+  private static int literal(byte[] b, int from, byte[] lit) {
+    if (from < 0 || from + lit.length > b.length) {
+      return -1;
+    }
+    for (int k = 0; k < lit.length; k++) {
+      if (b[from + k] != lit[k]) {
+        return -1;
+      }
+    }
+    return from + lit.length;
+  }
+
+  /** The end of an unsigned JSON integer at {@code from} that fits a long, or -1. */
+  private static int number(byte[] b, int from) {
+    if (from < 0 || from >= b.length) {
+      return -1;
+    }
+    int i = from;
+    long v = 0;
+    while (i < b.length && b[i] >= '0' && b[i] <= '9') {
+      int d = b[i] - '0';
+      if (v > (Long.MAX_VALUE - d) / 10) {
+        return -1;
+      }
+      v = v * 10 + d;
+      i++;
+    }
+    if (i == from || (b[from] == '0' && i - from > 1)) { // no digits, or a leading zero JSON does not allow
+      return -1;
+    }
+    return i;
+  }
+
+  private static long value(byte[] b, int from, int to) {
+    long v = 0;
+    for (int i = from; i < to; i++) {
+      v = v * 10 + (b[i] - '0');
+    }
+    return v;
+  }
+
+  /** Any JSON event, streamed. */
+  static HitRateEvent parse(byte[] payload) {
     Long workerId = null;
     Long isl = null;
     Long overlap = null;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
  * escape a decoder, and a decoded value must belong to the subject it came with.
  */
 class DecoderFuzzTest {
-  private static final int PAYLOADS = 600_000; // per decoder: 1.2 million in all
+  private static final int PAYLOADS = 600_000; // per test: 1.8 million in all
   private static final String[] NUMBERS = {"0", "1", "-1", "3", "1.5", "1e308", "-1e308", "9223372036854775807",
       "9223372036854775808", "18446744073709551616", "NaN", "Infinity", "-0", "0.1", "1E2", "00", "\"7\"", "null", "true", "[]", "{}"};
   private static final String[] FIELDS = {"request_active_slots", "request_total_slots", "kv_active_blocks", "kv_total_blocks",
@@ -111,5 +111,45 @@ class DecoderFuzzTest {
       }
     }
     assertThat(accepted).isPositive();
+  }
+
+  /** Dynamo's shape with values from the edges of the range, mutated byte by byte half of the time. */
+  private static byte[] nearlyCanonical(Random r) {
+    long[] edges = {0, 1, 9, 10, 99, Long.MAX_VALUE, Long.MAX_VALUE - 1, 1_000_000_000_000_000_000L, 7587884888253033398L};
+    java.util.function.LongSupplier n = () -> r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextLong() >>> r.nextInt(64);
+    String text = "{\"worker_id\":" + n.getAsLong() + ",\"isl_blocks\":" + n.getAsLong() + ",\"overlap_blocks\":" + n.getAsLong() + "}";
+    if (r.nextInt(4) == 0) { // overlap within isl, so that many are valid
+      long isl = r.nextInt(1000);
+      text = "{\"worker_id\":" + n.getAsLong() + ",\"isl_blocks\":" + isl + ",\"overlap_blocks\":" + r.nextInt((int) isl + 1) + "}";
+    }
+    StringBuilder b = new StringBuilder(text);
+    for (int m = r.nextBoolean() ? 0 : 1 + r.nextInt(3); m > 0; m--) {
+      int at = r.nextInt(b.length());
+      String bytes = "0123456789-+.eE\" ,:{}[]x";
+      switch (r.nextInt(3)) {
+        case 0 -> b.setCharAt(at, bytes.charAt(r.nextInt(bytes.length())));
+        case 1 -> b.deleteCharAt(at);
+        default -> b.insert(at, bytes.charAt(r.nextInt(bytes.length())));
+      }
+    }
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void theEventFastPathAgreesWithTheJsonParserOnEverythingItTakes() {
+    Random r = new Random(11);
+    int fast = 0;
+    for (int i = 0; i < PAYLOADS; i++) {
+      byte[] payload = nearlyCanonical(r);
+      HitRateEvent scanned = HitRateEventDecoder.canonical(payload);
+      if (scanned == null) {
+        continue;
+      }
+      fast++;
+      assertThat(HitRateEventDecoder.parse(payload)).as(new String(payload, StandardCharsets.UTF_8)).isEqualTo(scanned);
+    }
+    // and it takes Dynamo's own event
+    assertThat(HitRateEventDecoder.canonical(Fixtures.bytes("event-kv-hit-rate.json"))).isNotNull();
+    assertThat(fast).as("payloads the scanner took").isGreaterThan(PAYLOADS / 4);
   }
 }

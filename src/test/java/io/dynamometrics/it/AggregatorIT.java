@@ -49,8 +49,7 @@ class AggregatorIT {
 
   private Servers.Nats nats;
   private Connection client;
-  private final List<Process> processes = new ArrayList<>();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Started started = new Started();
 
   @BeforeAll
   void startNats() throws Exception {
@@ -66,14 +65,7 @@ class AggregatorIT {
 
   @AfterEach
   void stopProcesses() throws Exception {
-    for (Process p : processes) {
-      Servers.stop(p, Duration.ofSeconds(5));
-    }
-    processes.clear();
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
-    closeables.clear();
+    started.close();
   }
 
   private static String namespace() {
@@ -82,10 +74,10 @@ class AggregatorIT {
 
   private Process mock(String ns, int workers, String wire, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of("mock-worker", "--namespace", ns, "--workers", Integer.toString(workers),
-        "--wire", wire, "--seed", Integer.toString(7 + processes.size()), "--nats-server", nats.url()));
+        "--wire", wire, "--seed", Integer.toString(7 + started.processCount()), "--nats-server", nats.url()));
     args.addAll(List.of(more));
-    Process p = Jar.start("mock-" + ns + "-" + processes.size(), args.toArray(String[]::new));
-    processes.add(p);
+    Process p = Jar.start("mock-" + ns + "-" + started.processCount(), args.toArray(String[]::new));
+    started.process(p);
     return p;
   }
 
@@ -94,7 +86,7 @@ class AggregatorIT {
     List<String> args = new ArrayList<>(List.of("--namespace", ns, "--nats-server", nats.url(), "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--poll-interval", "0.25"));
     args.addAll(List.of(more));
-    processes.add(Jar.start("aggregator-" + ns, args.toArray(String[]::new)));
+    started.process(Jar.start("aggregator-" + ns, args.toArray(String[]::new)));
     return port;
   }
 
@@ -141,7 +133,7 @@ class AggregatorIT {
     Dispatcher d = client.createDispatcher(m -> client.publish(m.getReplyTo(), ("{\"type\":\"io.nats.micro.v1.stats_response\",\"endpoints\":[{\"subject\":\""
         + service + ".my_endpoint-b2\",\"data\":{\"val\":10}}]}").getBytes(StandardCharsets.UTF_8)));
     d.subscribe("$SRV.STATS." + service);
-    closeables.add(() -> client.closeDispatcher(d));
+    started.server(() -> client.closeDispatcher(d));
     int port = aggregator(ns, MY_ENDPOINT);
     String body = Jar.await(port, "/metrics",
         b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2
@@ -181,7 +173,7 @@ class AggregatorIT {
             .handler(m -> m.respond(client, "{}")).statsDataSupplier(() -> parse(data.replace("61", "99"))).build())
         .build();
     jnatsWorker.startService();
-    closeables.add(() -> jnatsWorker.stop());
+    started.server(() -> jnatsWorker.stop());
     int fixed = aggregator(ns, MY_ENDPOINT);
     String body = Jar.await(fixed, "/metrics", b -> !Jar.samples(b, "llm_kv_blocks_active").isEmpty(), WAIT);
     assertThat(Jar.samples(body, "llm_kv_blocks_active")).containsExactly(
@@ -263,7 +255,7 @@ class AggregatorIT {
     String ns = namespace();
     mock(ns, 3, "g2");
     Subscription sub = client.subscribe("namespace." + ns + ".l2c.MyComponent.my_endpoint");
-    closeables.add(sub::unsubscribe);
+    started.server(sub::unsubscribe);
     aggregator(ns, MY_ENDPOINT);
     JsonNode event = null;
     long deadline = System.nanoTime() + WAIT.toNanos();
@@ -313,7 +305,7 @@ class AggregatorIT {
     mock(ns, 2, "g3");
     int port = aggregator(ns, MY_ENDPOINT);
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
-    Process aggregator = processes.get(processes.size() - 1);
+    Process aggregator = started.lastProcess();
     long start = System.nanoTime();
     aggregator.destroy(); // SIGTERM
     assertThat(aggregator.waitFor(5, TimeUnit.SECONDS)).as("exited within 5 s").isTrue();
@@ -325,7 +317,7 @@ class AggregatorIT {
   void servesWhileNatsIsAwayAndBecomesReadyWhenItArrives() throws Exception {
     int natsPort = Servers.freePort();
     int port = Servers.freePort();
-    processes.add(Jar.start("aggregator-no-nats", "--nats-server", "nats://127.0.0.1:" + natsPort, "--host", "127.0.0.1",
+    started.process(Jar.start("aggregator-no-nats", "--nats-server", "nats://127.0.0.1:" + natsPort, "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--poll-interval", "0.25", "--component", "MyComponent", "--endpoint", "my_endpoint"));
     Jar.await(port, "/healthz", b -> true, WAIT);
     assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);

@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,7 @@ class EtcdSecurityIT {
   private Servers.Etcd etcd; // TLS, users and passwords
   private Servers.Etcd certEtcd; // TLS, client certificates required
   private Servers.Nats nats;
-  private final List<Process> processes = new ArrayList<>();
+  private final Started started = new Started();
 
   @BeforeAll
   void start() throws Exception {
@@ -72,10 +71,7 @@ class EtcdSecurityIT {
 
   @AfterEach
   void stopProcesses() throws Exception {
-    for (Process p : processes) {
-      Servers.stop(p, Duration.ofSeconds(5));
-    }
-    processes.clear();
+    started.close();
   }
 
   private JsonNode admin(String path, Map<String, ?> body, String token) throws Exception {
@@ -101,9 +97,9 @@ class EtcdSecurityIT {
   @Test
   void claimAndRegistrationsWorkOverTlsWithAUserAndPassword() throws Exception {
     Map<String, String> env = env(PASSWORD);
-    processes.add(Jar.start("etcdsec-mock", env, "mock-worker", "--namespace", "sec", "--workers", "2", "--nats-server", nats.url(), "--etcd"));
+    started.process(Jar.start("etcdsec-mock", env, "mock-worker", "--namespace", "sec", "--workers", "2", "--nats-server", nats.url(), "--etcd"));
     int port = Servers.freePort();
-    processes.add(Jar.start("etcdsec-agg", env, aggregatorArgs("sec", port)));
+    started.process(Jar.start("etcdsec-agg", env, aggregatorArgs("sec", port)));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 2
         && Jar.samples(b, "llm_workers_registered").stream().anyMatch(l -> l.endsWith(" 2.0")), WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), Pem.context(ca.ca(), null, null, "test"), "dynamo", PASSWORD);
@@ -126,7 +122,7 @@ class EtcdSecurityIT {
     Map<String, String> env = Map.of("ETCD_ENDPOINTS", certEtcd.url(), "ETCD_AUTH_CA", ca.ca(),
         "ETCD_AUTH_CLIENT_CERT", ca.cert("client"), "ETCD_AUTH_CLIENT_KEY", ca.key("client"));
     int port = Servers.freePort();
-    processes.add(Jar.start("etcdsec-cert-agg", env, aggregatorArgs("sec-cert", port)));
+    started.process(Jar.start("etcdsec-cert-agg", env, aggregatorArgs("sec-cert", port)));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0"), WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(certEtcd.url())),
         Pem.context(ca.ca(), ca.cert("client"), ca.key("client"), "test"), null, null);

@@ -25,24 +25,18 @@ import org.junit.jupiter.api.Test;
 class FaultsIT {
   private static final Duration WAIT = Duration.ofSeconds(25);
   private static final Pattern WORKER_ID = Pattern.compile("worker_id=\"(\\d+)\"");
-  private final List<Process> processes = new ArrayList<>();
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final Started started = new Started();
 
   @AfterEach
   void stop() throws Exception {
-    for (Process p : processes) {
-      Servers.stop(p, Duration.ofSeconds(5));
-    }
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    started.close();
   }
 
   private Process mock(String name, String url, String... args) throws Exception {
     List<String> all = new ArrayList<>(List.of("mock-worker", "--nats-server", url));
     all.addAll(List.of(args));
     Process p = Jar.start(name, all.toArray(String[]::new));
-    processes.add(p);
+    started.process(p);
     return p;
   }
 
@@ -50,7 +44,7 @@ class FaultsIT {
     List<String> all = new ArrayList<>(List.of("--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port)));
     all.addAll(List.of(args));
     Process p = Jar.start(name, all.toArray(String[]::new));
-    processes.add(p);
+    started.process(p);
     return p;
   }
 
@@ -127,7 +121,7 @@ class FaultsIT {
   @Test
   void aThousandJoinLeaveCyclesLeaveNoSeriesAndNoHeapBehind() throws Exception {
     Servers.Nats nats = new Servers.Nats(Jar.LOGS);
-    closeables.add(nats);
+    started.server(nats);
     int port = Servers.freePort();
     Process agg = aggregator("churn-agg", nats.url(), port, "--poll-interval", "0.25");
     Jar.await(port, "/readyz", b -> true, WAIT);
@@ -182,7 +176,7 @@ class FaultsIT {
   @Test
   void stuckMetricsClientsNeverDelayPolling() throws Exception {
     Servers.Nats nats = new Servers.Nats(Jar.LOGS);
-    closeables.add(nats);
+    started.server(nats);
     // 4,000 workers make a /metrics of about 4 MB: more than the kernel buffers, so a client that
     // does not read really blocks the server's write
     mock("stuck-mock", nats.url(), "--workers", "4000", "--events-per-second", "0");
@@ -191,7 +185,7 @@ class FaultsIT {
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 4000, Duration.ofSeconds(90));
 
     Connection watcher = Nats.connect(nats.url());
-    closeables.add(watcher);
+    started.server(watcher);
     AtomicLong polls = new AtomicLong();
     watcher.createDispatcher(m -> polls.incrementAndGet()).subscribe("$SRV.STATS.>");
     watcher.flush(Duration.ofSeconds(2));

@@ -25,7 +25,7 @@ class PushAndEtcdIT {
 
   private Servers.Nats nats;
   private Servers.Etcd etcd;
-  private final List<Process> processes = new ArrayList<>();
+  private final Started started = new Started();
 
   @BeforeAll
   void startServers() throws Exception {
@@ -41,10 +41,7 @@ class PushAndEtcdIT {
 
   @AfterEach
   void stopProcesses() throws Exception {
-    for (Process p : processes) {
-      Servers.stop(p, Duration.ofSeconds(5));
-    }
-    processes.clear();
+    started.close();
   }
 
   private static String namespace() {
@@ -57,10 +54,10 @@ class PushAndEtcdIT {
 
   private Process mock(String ns, int workers, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of("mock-worker", "--namespace", ns, "--workers", Integer.toString(workers),
-        "--seed", Integer.toString(100 + processes.size()), "--nats-server", nats.url()));
+        "--seed", Integer.toString(100 + started.processCount()), "--nats-server", nats.url()));
     args.addAll(List.of(more));
-    Process p = Jar.start("pe-mock-" + ns + "-" + processes.size(), etcdEnv(), args.toArray(String[]::new));
-    processes.add(p);
+    Process p = Jar.start("pe-mock-" + ns + "-" + started.processCount(), etcdEnv(), args.toArray(String[]::new));
+    started.process(p);
     return p;
   }
 
@@ -69,7 +66,7 @@ class PushAndEtcdIT {
         "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25"));
     args.addAll(List.of(more));
     Process p = Jar.start(name, etcdEnv(), args.toArray(String[]::new));
-    processes.add(p);
+    started.process(p);
     return p;
   }
 

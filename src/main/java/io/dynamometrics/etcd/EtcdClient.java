@@ -187,7 +187,8 @@ public final class EtcdClient {
         authenticate(base);
         return send(base, path, body, false);
       }
-      throw new EtcdError("etcd at " + base + path + " answered " + resp.statusCode() + ": " + (error.isEmpty() ? resp.body() : error));
+      String reason = error.isEmpty() ? resp.body() : error;
+      throw new EtcdError("etcd at " + base + path + " answered " + resp.statusCode() + ": " + reason, reason);
     }
     return r;
   }
@@ -218,8 +219,10 @@ public final class EtcdClient {
     try {
       r = send(base, "/v3/auth/authenticate", req, false);
     } catch (EtcdError e) {
-      throw new EtcdError("etcd at " + base + " refused ETCD_AUTH_USERNAME " + user + " with its ETCD_AUTH_PASSWORD ("
-          + e.getMessage().substring(e.getMessage().lastIndexOf(": ") + 2) + ")");
+      if (e.reason() == null) { // not an answer to these credentials (the gateway's certificate refusal)
+        throw e;
+      }
+      throw new EtcdError("etcd at " + base + " refused ETCD_AUTH_USERNAME " + user + " with its ETCD_AUTH_PASSWORD (" + e.reason() + ")");
     }
     token = r.path("token").asText(null);
     if (token == null) {
@@ -250,8 +253,21 @@ public final class EtcdClient {
 
   /** etcd answered with an error (as opposed to not answering). */
   public static final class EtcdError extends IOException {
+    private final String reason;
+
     EtcdError(String message) {
+      this(message, null);
+    }
+
+    /** @param reason what etcd itself answered, or {@code null} */
+    EtcdError(String message, String reason) {
       super(message);
+      this.reason = reason;
+    }
+
+    /** What etcd itself answered, when it answered with an error. */
+    public String reason() {
+      return reason;
     }
   }
 }

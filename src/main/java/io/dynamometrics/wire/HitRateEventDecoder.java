@@ -30,72 +30,62 @@ public final class HitRateEventDecoder {
 
   /** The event when {@code payload} has Dynamo's exact shape and valid values, else {@code null}. */
   static HitRateEvent canonical(byte[] b) {
-    int i = literal(b, 0, WORKER);
-    int end = number(b, i);
-    if (end < 0) {
+    Scanner in = new Scanner(b);
+    long workerId = in.field(WORKER);
+    long isl = workerId < 0 ? -1 : in.field(ISL);
+    long overlap = isl < 0 ? -1 : in.field(OVERLAP);
+    if (overlap < 0 || !in.endOfObject()) {
       return null;
     }
-    long workerId = value(b, i, end);
-    i = literal(b, end, ISL);
-    end = number(b, i);
-    if (end < 0) {
-      return null;
-    }
-    long isl = value(b, i, end);
-    i = literal(b, end, OVERLAP);
-    end = number(b, i);
-    if (end < 0 || end >= b.length || b[end] != '}') {
-      return null;
-    }
-    for (int k = end + 1; k < b.length; k++) { // a trailing newline, as in a file
-      if (b[k] != ' ' && b[k] != '\n' && b[k] != '\r' && b[k] != '\t') {
-        return null;
-      }
-    }
-    long overlap = value(b, i, end);
     return overlap <= isl ? new HitRateEvent(workerId, isl, overlap) : null; // the parser words the refusal
   }
 
-  /** The index after {@code lit} at {@code from}, or -1. */
-  private static int literal(byte[] b, int from, byte[] lit) {
-    if (from < 0 || from + lit.length > b.length) {
-      return -1;
+  /** Reads Dynamo's event shape left to right; each read answers -1 or false at the first surprise. */
+  private static final class Scanner {
+    private final byte[] b;
+    private int i;
+
+    Scanner(byte[] b) {
+      this.b = b;
     }
-    for (int k = 0; k < lit.length; k++) {
-      if (b[from + k] != lit[k]) {
+
+    /** {@code name} (the key with its quotes and colon) followed by an unsigned integer that fits a long; the integer, or -1. */
+    long field(byte[] name) {
+      if (i + name.length > b.length) {
         return -1;
       }
-    }
-    return from + lit.length;
-  }
-
-  /** The end of an unsigned JSON integer at {@code from} that fits a long, or -1. */
-  private static int number(byte[] b, int from) {
-    if (from < 0 || from >= b.length) {
-      return -1;
-    }
-    int i = from;
-    long v = 0;
-    while (i < b.length && b[i] >= '0' && b[i] <= '9') {
-      int d = b[i] - '0';
-      if (v > (Long.MAX_VALUE - d) / 10) {
+      for (byte c : name) {
+        if (b[i++] != c) {
+          return -1;
+        }
+      }
+      int from = i;
+      long v = 0;
+      while (i < b.length && b[i] >= '0' && b[i] <= '9') {
+        int d = b[i++] - '0';
+        if (v > (Long.MAX_VALUE - d) / 10) {
+          return -1;
+        }
+        v = v * 10 + d;
+      }
+      if (i == from || (b[from] == '0' && i - from > 1)) { // no digits, or a leading zero JSON does not allow
         return -1;
       }
-      v = v * 10 + d;
-      i++;
+      return v;
     }
-    if (i == from || (b[from] == '0' && i - from > 1)) { // no digits, or a leading zero JSON does not allow
-      return -1;
-    }
-    return i;
-  }
 
-  private static long value(byte[] b, int from, int to) {
-    long v = 0;
-    for (int i = from; i < to; i++) {
-      v = v * 10 + (b[i] - '0');
+    /** A closing brace, then nothing but whitespace (a trailing newline, as in a file). */
+    boolean endOfObject() {
+      if (i >= b.length || b[i++] != '}') {
+        return false;
+      }
+      for (; i < b.length; i++) {
+        if (b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t') {
+          return false;
+        }
+      }
+      return true;
     }
-    return v;
   }
 
   /** Any JSON event, streamed. */

@@ -223,14 +223,14 @@ public final class LoadHarness {
       int maxSeen = 0;
       long end = System.nanoTime() + total.toNanos();
       while (System.nanoTime() < end) {
-        heap.add(heapAfterGc(agg, port));
+        heap.add(heapAfterGc(agg));
         long next = System.nanoTime() + sampleEvery.toNanos();
         while (System.nanoTime() < Math.min(next, end)) {
           maxSeen = Math.max(maxSeen, JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/endpoints/0/aggregates/workers").asInt());
           Thread.sleep(1000);
         }
       }
-      heap.add(heapAfterGc(agg, port));
+      heap.add(heapAfterGc(agg));
       // The first sample is taken before warm-up (class loading, first buffers); halves compare the rest.
       List<Double> steady = heap.subList(1, heap.size());
       int half = steady.size() / 2;
@@ -253,7 +253,7 @@ public final class LoadHarness {
     try {
       Processes.awaitPort(port, Duration.ofSeconds(30));
       Thread.sleep(3000);
-      return heapAfterGc(agg, port);
+      return heapAfterGc(agg);
     } finally {
       Processes.stop(agg);
     }
@@ -307,7 +307,7 @@ public final class LoadHarness {
       }
       double cpu = cpuSeconds(agg) - cpu0;
       long polls = JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong() - polls0;
-      double heap = heapAfterGc(agg, port);
+      double heap = heapAfterGc(agg);
       double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       double cpuPerPollMs = polls > 0 ? cpu * 1000 / polls : Double.NaN;
       Run run = new Run(size, g.length, g.length == 0 ? 0 : (double) complete / g.length, percentile(g, 0.5), percentile(g, 0.9),
@@ -335,7 +335,7 @@ public final class LoadHarness {
   }
 
   /** Bytes of live objects: the class histogram runs a full GC first and totals what survives. */
-  private double heapAfterGc(Process agg, int port) throws Exception {
+  private double heapAfterGc(Process agg) throws Exception {
     String histogram = Processes.classHistogram(agg.pid());
     Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + "-" + System.currentTimeMillis() + ".txt"), histogram);
     return Processes.liveHeapBytes(histogram);

@@ -7,6 +7,12 @@ import java.io.IOException;
 /**
  * Decodes {@code namespace.{ns}.kv-hit-rate} events; invalid ones are rejected, never guessed.
  *
+ * <p>{@code overlap_blocks > isl_blocks} is accepted and counted as sent: the real KV routers of
+ * Dynamo 0.1.1 to 0.2.1 compute {@code isl_blocks} as {@code min(tokens / block_size, 1)}, so every
+ * request with more than one cached block reports more overlap than input (seen in the conformance
+ * suite against their real routers). Refusing those events would lose most of such a fleet's hits;
+ * Dynamo's own aggregator adds them up too.
+ *
  * <p>Events arrive by the hundred thousand per second and Dynamo writes them one way only:
  * {@code {"worker_id":N,"isl_blocks":N,"overlap_blocks":N}}, compact, in that order (trailing
  * whitespace allowed). That exact
@@ -37,7 +43,7 @@ public final class HitRateEventDecoder {
     if (overlap < 0 || !in.endOfObject()) {
       return null;
     }
-    return overlap <= isl ? new HitRateEvent(workerId, isl, overlap) : null; // the parser words the refusal
+    return new HitRateEvent(workerId, isl, overlap);
   }
 
   /** Reads Dynamo's event shape left to right; each read answers -1 or false at the first surprise. */
@@ -115,9 +121,6 @@ public final class HitRateEventDecoder {
     }
     if (workerId == null || isl == null || overlap == null) {
       throw new IllegalArgumentException("event lacks worker_id, isl_blocks or overlap_blocks: " + Json.excerpt(payload));
-    }
-    if (overlap > isl) {
-      throw new IllegalArgumentException("overlap_blocks " + overlap + " > isl_blocks " + isl);
     }
     return new HitRateEvent(workerId, isl, overlap);
   }

@@ -102,9 +102,18 @@ class FixturesDecodeTest {
   }
 
   @Test
+  void moreOverlapThanInputIsCountedAsTheRealRoutersOf011To021SendIt() {
+    // the real KvRouter of Dynamo 0.2.1 sent exactly this after a KvEventPublisher stored two blocks
+    String real = "{\"worker_id\":7587899290083089957,\"isl_blocks\":1,\"overlap_blocks\":2}";
+    assertThat(HitRateEventDecoder.decode(real.getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo(new HitRateEvent(7587899290083089957L, 1, 2));
+    assertThat(HitRateEventDecoder.decode(" {\"overlap_blocks\":5, \"worker_id\":1, \"isl_blocks\":4} ".getBytes(StandardCharsets.UTF_8)))
+        .isEqualTo(new HitRateEvent(1, 4, 5));
+  }
+
+  @Test
   void invalidHitRateEventsAreRejectedWithTheReason() {
     for (String bad : new String[] {
-        "{\"worker_id\":1,\"isl_blocks\":4,\"overlap_blocks\":5}",
         "{\"worker_id\":1,\"isl_blocks\":-4,\"overlap_blocks\":0}",
         "{\"worker_id\":1,\"isl_blocks\":\"4\",\"overlap_blocks\":0}",
         "{\"worker_id\":1.5,\"isl_blocks\":4,\"overlap_blocks\":0}",

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
  * the harness times every poll from the {@code $SRV.STATS} request it sees on NATS to the l2c event
  * that poll publishes, reads the process's CPU from {@code /proc/<pid>/stat} and its resident
  * memory from {@code /proc/<pid>/status}. Not part of {@code bin/test} (minutes, and a machine to
- * itself): {@code mvn verify -Dit.test=RealDynamoBench [-Dbench.workers=50 -Dbench.seconds=30]}.
+ * itself): {@code mvn verify -Dit.test=RealDynamoBench [-Dbench.workers=50 -Dbench.seconds=30 -Dbench.warmup=20]}.
  * Writes {@code bench-results/real-dynamo-side-by-side.json}.
  */
 class RealDynamoBench {
@@ -48,7 +48,8 @@ class RealDynamoBench {
     int seconds = Integer.getInteger("bench.seconds", 30);
     ObjectMapper json = new ObjectMapper();
     ObjectNode out = json.createObjectNode();
-    out.put("date", Instant.now().toString()).put("dynamo", VERSION).put("workers", workers).put("window_seconds", seconds);
+    out.put("date", Instant.now().toString()).put("dynamo", VERSION).put("workers", workers).put("window_seconds", seconds)
+        .put("warmup_seconds", Integer.getInteger("bench.warmup", 20));
     try (Started started = new Started()) {
       Servers.Nats nats = started.server(new Servers.Nats(Jar.LOGS, Servers.freePort(), "-js", "-sd",
           Files.createTempDirectory("js").toString()));
@@ -102,7 +103,7 @@ class RealDynamoBench {
   /** Warm-up, then one window: gather times (stats request to l2c), CPU per poll, resident memory. */
   private static ObjectNode measure(ObjectMapper json, Process p, int seconds, List<Long> requests, List<Long> published, int workers)
       throws Exception {
-    Thread.sleep(5000); // started, and the first poll (which knows no worker yet) behind it
+    Thread.sleep(Integer.getInteger("bench.warmup", 20) * 1000L); // started, first polls and the JIT's early work behind it
     requests.clear();
     published.clear();
     long cpu0 = cpuTicks(p.pid());

@@ -8,9 +8,13 @@ import java.util.List;
 
 /**
  * Encodes the aggregate event that KV routers read from {@code namespace.{ns}.l2c.{comp}.{ep}}.
- * Keys are decimal worker ids ({@code id/rank} for data-parallel ranks, which would otherwise
- * collide). The caller supplies {@code load_avg} and {@code load_std} (the mean and population
+ * Keys are decimal worker ids, always: Dynamo's consumers read them as 64-bit integers, so a key
+ * like {@code id/rank} would make them drop the whole event. A worker reporting several
+ * data-parallel ranks therefore has one entry, its first-listed rank's (Dynamo's own aggregator,
+ * keyed the same way, keeps one too); every rank is still in {@code /metrics} and in the loads
+ * here. The caller supplies {@code load_avg} and {@code load_std} (the mean and population
  * deviation of {@code kv_active_blocks}); {@code null} for both with no endpoints, as Dynamo sends.
+ * Each endpoint's {@code data} has the form its worker sent: flat, or wrapped nested for G3.
  */
 public final class L2cEncoder {
   private L2cEncoder() {}
@@ -21,22 +25,21 @@ public final class L2cEncoder {
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
       g.writeStartObject();
       g.writeObjectFieldStart("endpoints");
+      java.util.Set<Long> written = new java.util.HashSet<>();
       for (StatsEndpoint e : endpoints) {
         ForwardPassMetrics m = e.metrics();
-        g.writeObjectFieldStart(Long.toString(e.workerId()) + (m.hasRank() ? "/" + m.dpRank() : ""));
+        if (!written.add(e.workerId())) {
+          continue; // another rank of a worker already written: keys must stay integers
+        }
+        g.writeObjectFieldStart(Long.toString(e.workerId()));
         g.writeStringField("name", "worker-" + e.workerId());
         g.writeStringField("subject", e.subject());
         g.writeObjectFieldStart("data");
-        if (m.hasRank()) {
-          g.writeNumberField("data_parallel_rank", m.dpRank());
+        if (m.nested()) {
+          nested(g, m);
+        } else {
+          flat(g, m);
         }
-        g.writeNumberField("request_active_slots", m.requestActiveSlots());
-        g.writeNumberField("request_total_slots", m.requestTotalSlots());
-        g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
-        g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
-        g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
-        g.writeNumberField("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
-        g.writeNumberField("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
         g.writeEndObject();
         g.writeEndObject();
       }
@@ -48,6 +51,47 @@ public final class L2cEncoder {
       throw new UncheckedIOException("writing to memory cannot fail", e);
     }
     return out.toByteArray();
+  }
+
+  /** G1/G2: the seven fields, and the rank where the worker sent one. */
+  private static void flat(JsonGenerator g, ForwardPassMetrics m) throws IOException {
+    if (m.hasRank()) {
+      g.writeNumberField("data_parallel_rank", m.dpRank());
+    }
+    g.writeNumberField("request_active_slots", m.requestActiveSlots());
+    g.writeNumberField("request_total_slots", m.requestTotalSlots());
+    g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
+    g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
+    g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
+    g.writeNumberField("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
+    g.writeNumberField("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
+  }
+
+  /**
+   * G3 (0.3.2 on): wrapped as {@code {"engine_load_metrics": {worker_stats, kv_stats, spec_decode_stats}}},
+   * as Dynamo 0.3.2's own aggregator publishes it (seen in the conformance suite).
+   * Speculative-decoding stats are not kept, so they go out as {@code null}.
+   */
+  private static void nested(JsonGenerator g, ForwardPassMetrics m) throws IOException {
+    g.writeObjectFieldStart("engine_load_metrics");
+    g.writeObjectFieldStart("worker_stats");
+    if (m.hasRank()) {
+      g.writeNumberField("data_parallel_rank", m.dpRank());
+    } else {
+      g.writeNullField("data_parallel_rank");
+    }
+    g.writeNumberField("request_active_slots", m.requestActiveSlots());
+    g.writeNumberField("request_total_slots", m.requestTotalSlots());
+    g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
+    g.writeEndObject();
+    g.writeObjectFieldStart("kv_stats");
+    g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
+    g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
+    g.writeNumberField("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
+    g.writeNumberField("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
+    g.writeEndObject();
+    g.writeNullField("spec_decode_stats");
+    g.writeEndObject();
   }
 
   private static void number(JsonGenerator g, String field, Double v) throws IOException {

@@ -17,12 +17,12 @@ final class MetricsDecoder {
       if (!worker.isObject() || !kv.isObject()) {
         throw new IllegalArgumentException("worker_stats and kv_stats must be objects");
       }
-      return read(worker, kv);
+      return read(worker, kv, true);
     }
-    return read(data, data);
+    return read(data, data, false);
   }
 
-  private static ForwardPassMetrics read(JsonNode worker, JsonNode kv) {
+  private static ForwardPassMetrics read(JsonNode worker, JsonNode kv, boolean nested) {
     return new ForwardPassMetrics(
         u64(worker, "request_active_slots"),
         u64(worker, "request_total_slots"),
@@ -31,7 +31,8 @@ final class MetricsDecoder {
         u64(worker, "num_requests_waiting"),
         f32(kv, "gpu_cache_usage_perc"),
         f32(kv, "gpu_prefix_cache_hit_rate"),
-        rank(worker.get("data_parallel_rank")));
+        rank(worker.get("data_parallel_rank")),
+        nested);
   }
 
   static long u64(JsonNode obj, String field) {

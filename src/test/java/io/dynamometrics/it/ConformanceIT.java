@@ -369,16 +369,39 @@ class ConformanceIT {
     String service = version.compareTo("0.2.1") < 0 ? ServiceNames.g1(ns, COMPONENT) : ServiceNames.g2(ns, COMPONENT);
     for (int i = 0; i < 2; i++) {
       Load l = i == 0 ? a : b;
-      JsonNode e = event.path("endpoints").path(w.get(i).id + (ranked ? "/0" : ""));
+      JsonNode e = event.path("endpoints").path(Long.toString(w.get(i).id));
+      assertThat(flatten(e.path("data")).path("data_parallel_rank").isIntegralNumber()).as("rank sent").isEqualTo(ranked);
       assertThat(e.path("name").asText()).isEqualTo("worker-" + w.get(i).id);
       assertThat(e.path("subject").asText()).isEqualTo(service + "." + ENDPOINT + "-" + Long.toHexString(w.get(i).id));
+      assertThat(e.path("data").has("engine_load_metrics")).as("l2c data form").isEqualTo(nestedL2c(version));
       assertSameMetrics(e.path("data"), l);
     }
     assertThat(event.path("load_avg").asDouble()).isEqualTo(50.0);
     assertThat(event.path("load_std").asDouble()).isEqualTo(10.0);
   }
 
-  private static void assertSameMetrics(JsonNode data, Load l) {
+  /**
+   * The seven numbers of an l2c {@code data}, in either form: flat (G1/G2), or G3's
+   * {@code {"engine_load_metrics": {worker_stats, kv_stats}}} as Dynamo 0.3.2's aggregator writes it.
+   */
+  private static JsonNode flatten(JsonNode data) {
+    JsonNode inner = data.path("engine_load_metrics");
+    if (inner.isMissingNode()) {
+      return data;
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode flat = JSON.createObjectNode();
+    flat.setAll((com.fasterxml.jackson.databind.node.ObjectNode) inner.path("worker_stats"));
+    flat.setAll((com.fasterxml.jackson.databind.node.ObjectNode) inner.path("kv_stats"));
+    return flat;
+  }
+
+  /** G3 releases (0.3.2 on) wrap l2c data; earlier ones send it flat. */
+  private static boolean nestedL2c(String version) {
+    return version.compareTo("0.3.2") >= 0;
+  }
+
+  private static void assertSameMetrics(JsonNode wrapped, Load l) {
+    JsonNode data = flatten(wrapped);
     assertThat(data.path("request_active_slots").asLong()).isEqualTo(l.active());
     assertThat(data.path("request_total_slots").asLong()).isEqualTo(l.total());
     assertThat(data.path("kv_active_blocks").asLong()).isEqualTo(l.kvActive());
@@ -431,7 +454,7 @@ class ConformanceIT {
     Load[] loads = {new Load(3, 8, 40, 1024, 2, 0.04f, 0.25f), new Load(5, 16, 60, 2048, 0, 0.03f, 0.5f),
         new Load(1, 4, 20, 512, 1, 0.07f, 0.125f)};
     List<Worker> w = workers(version, ns, loads);
-    String service = version.equals("0.2.0") ? ServiceNames.g1(ns, COMPONENT) : ServiceNames.g2(ns, COMPONENT);
+    String service = version.compareTo("0.2.1") < 0 ? ServiceNames.g1(ns, COMPONENT) : ServiceNames.g2(ns, COMPONENT);
     List<JsonNode> events = l2cEvents(ns);
     String[] ours = {"--component", COMPONENT, "--endpoint", ENDPOINT, "--poll-interval", "1"};
 
@@ -463,10 +486,12 @@ class ConformanceIT {
       JsonNode mine = ourL2c.path("endpoints").path(Long.toString(x.id));
       assertThat(mine.path("name").asText()).isEqualTo(theirs.path("name").asText()).isEqualTo("worker-" + x.id);
       assertThat(mine.path("subject").asText()).isEqualTo(theirs.path("subject").asText());
+      assertThat(mine.path("data").has("engine_load_metrics")).as("the same l2c data form")
+          .isEqualTo(theirs.path("data").has("engine_load_metrics"));
       for (String field : List.of("request_active_slots", "request_total_slots", "kv_active_blocks", "kv_total_blocks",
           "num_requests_waiting", "gpu_cache_usage_perc", "gpu_prefix_cache_hit_rate")) {
-        assertThat((float) mine.path("data").path(field).asDouble()).as(field)
-            .isEqualTo((float) theirs.path("data").path(field).asDouble());
+        assertThat((float) flatten(mine.path("data")).path(field).asDouble()).as(field)
+            .isEqualTo((float) flatten(theirs.path("data")).path(field).asDouble());
       }
     }
     assertThat(ourL2c.path("load_avg").asDouble()).isEqualTo(theirL2c.path("load_avg").asDouble()).isEqualTo(40.0);

@@ -31,8 +31,8 @@ final class RealDynamo {
   static final List<String> RUNTIMES = List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2", "0.4.0");
   /** Releases whose {@code KvRouter} is reachable from Python (from 0.3.2 it lives in the HTTP frontend only). */
   static final List<String> ROUTERS = List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1");
-  /** Releases of {@code ai-dynamo} whose {@code metrics} binary serves as the oracle. */
-  static final List<String> ORACLES = List.of("0.2.0", "0.2.1");
+  /** Releases of {@code ai-dynamo} whose {@code metrics} and {@code mock_worker} binaries the suite runs (0.4.0 ships none). */
+  static final List<String> ORACLES = List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2");
 
   private RealDynamo() {}
 

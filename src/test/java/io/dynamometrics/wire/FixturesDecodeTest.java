@@ -57,6 +57,25 @@ class FixturesDecodeTest {
     assertThat(m.requestTotalSlots()).isEqualTo(64);
     assertThat(m.numRequestsWaiting()).isEqualTo(1);
     assertThat(m.hasRank()).isFalse();
+    assertThat(m.nested()).isTrue();
+  }
+
+  @Test
+  void l2cKeepsTheFormEachWorkerSent() throws Exception {
+    // Dynamo 0.3.2's own aggregator wraps G3 metrics as engine_load_metrics (seen in ConformanceIT)
+    var g3 = decoder("VllmWorker", "load_metrics").decode(Fixtures.bytes("stats-g3-nested.json")).endpoints();
+    var g1 = decoder("VllmWorker", "load_metrics").decode(Fixtures.bytes("stats-g1-vllm.json")).endpoints();
+    JsonNode nested = Json.MAPPER.readTree(L2cEncoder.encode(g3, 120.0, 0.0)).path("endpoints").path("7587884888253033398").path("data");
+    assertThat(nested.fieldNames()).toIterable().containsExactly("engine_load_metrics");
+    JsonNode inner = nested.path("engine_load_metrics");
+    assertThat(inner.path("worker_stats").path("request_active_slots").asLong()).isEqualTo(3);
+    assertThat(inner.path("worker_stats").path("data_parallel_rank").isNull()).isTrue();
+    assertThat(inner.path("kv_stats").path("kv_active_blocks").asLong()).isEqualTo(120);
+    assertThat(inner.path("kv_stats").path("kv_total_blocks").asLong()).isEqualTo(2048);
+    assertThat(inner.has("spec_decode_stats")).isTrue();
+    JsonNode flat = Json.MAPPER.readTree(L2cEncoder.encode(g1, 40.0, 0.0)).path("endpoints").path("7587884888253033398").path("data");
+    assertThat(flat.path("kv_active_blocks").asLong()).isEqualTo(40);
+    assertThat(flat.has("engine_load_metrics")).isFalse();
   }
 
   @Test

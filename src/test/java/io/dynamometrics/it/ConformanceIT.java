@@ -337,12 +337,14 @@ class ConformanceIT {
   @MethodSource("oracles")
   void mockWorkerEvents(String version) throws Exception {
     need("sdk", version);
-    // Dynamo's mock_worker serves my_component/my_endpoint in namespace dynamo and sends one random
+    // Dynamo's mock_worker serves one my_endpoint in namespace dynamo and sends one random
     // hit-rate event a second for worker ids that answer no stats
     String ns = "dynamo";
     EventCounter counter = countEvents(ns);
-    int port = aggregator(ns, "--component", "my_component", "--endpoint", "my_endpoint", "--poll-interval", "0.5");
-    await(port, x -> x.find("dynamo_metrics_poll_replies", Map.of("namespace", ns)).isPresent()); // subscribed before the first event
+    // discovery, not --component: its component is my_component up to 0.3.1 and MyComponent in 0.3.2
+    int port = aggregator(ns, "--poll-interval", "0.5");
+    // connected (the event subscription follows within milliseconds; mock_worker takes over a second to send its first)
+    await(port, x -> x.value("dynamo_metrics_nats_connected", Map.of()) == 1);
     Script mock = started.server(new Script(List.of(RealDynamo.binary(version, "mock_worker").toString()), env,
         "mock_worker-" + version));
     Exposition e = await(port, x -> x.named("llm_kv_blocks_active").size() == 1 && counter.events.get() >= 3);
@@ -524,7 +526,7 @@ class ConformanceIT {
 
     // b) one bad reply: theirs pairs decoded metrics with endpoints by position, so a bad endpoint
     //    takes the next worker's values; ours counts it and keeps every value on its own worker
-    Dispatcher bad = client.createDispatcher(m -> client.publish(m.getReplyTo(), badReply(service).getBytes(StandardCharsets.UTF_8)));
+    Dispatcher bad = client.createDispatcher(m -> client.publish(m.getReplyTo(), badReply(service, nestedL2c(version)).getBytes(StandardCharsets.UTF_8)));
     bad.subscribe("$SRV.STATS." + service);
     client.flush(Duration.ofSeconds(5));
     Map<String, String> theirBad = Map.of("component", COMPONENT, "endpoint", ENDPOINT, "worker_id", "161");
@@ -590,11 +592,16 @@ class ConformanceIT {
 
   /**
    * One stats reply, complete as async-nats writes it (Dynamo's aggregator drops a reply that lacks
-   * any field), with a bad endpoint (161) before two good ones (178: kv 7, 195: kv 9).
+   * any field), with a bad endpoint (161) before two good ones (178: kv 7, 195: kv 9) in the
+   * release's form (nested from 0.3.2, whose aggregator refuses the flat one).
    */
-  private static String badReply(String service) {
-    String good = "{\"request_active_slots\":1,\"request_total_slots\":8,\"kv_active_blocks\":%d,\"kv_total_blocks\":100,"
-        + "\"num_requests_waiting\":0,\"gpu_cache_usage_perc\":0.5,\"gpu_prefix_cache_hit_rate\":0.5}";
+  private static String badReply(String service, boolean nested) {
+    String good = nested
+        ? "{\"worker_stats\":{\"data_parallel_rank\":null,\"request_active_slots\":1,\"request_total_slots\":8,\"num_requests_waiting\":0},"
+            + "\"kv_stats\":{\"kv_active_blocks\":%d,\"kv_total_blocks\":100,\"gpu_cache_usage_perc\":0.5,\"gpu_prefix_cache_hit_rate\":0.5},"
+            + "\"spec_decode_stats\":null}"
+        : "{\"request_active_slots\":1,\"request_total_slots\":8,\"kv_active_blocks\":%d,\"kv_total_blocks\":100,"
+            + "\"num_requests_waiting\":0,\"gpu_cache_usage_perc\":0.5,\"gpu_prefix_cache_hit_rate\":0.5}";
     StringBuilder out = new StringBuilder("{\"type\":\"io.nats.micro.v1.stats_response\",\"name\":\"" + service
         + "\",\"id\":\"ConformanceBadReply00\",\"version\":\"0.0.1\",\"started\":\"2025-05-01T00:00:00.000000000Z\",\"endpoints\":[");
     String[][] endpoints = {{"a1", "{\"val\":1}"}, {"b2", good.formatted(7)}, {"c3", good.formatted(9)}};

@@ -1,8 +1,13 @@
 package io.dynamometrics.sim;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.dynamometrics.wire.ForwardPassMetrics;
+import io.dynamometrics.wire.Json;
+import io.dynamometrics.wire.MetricsWriter;
 import io.dynamometrics.wire.ServiceNames;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Locale;
 
 /** How a Dynamo release names its service and shapes its metrics, for the mock worker to imitate. */
@@ -29,44 +34,18 @@ public enum WireGeneration {
 
   /** {@code m} as this generation's stats-handler JSON. */
   public String metricsJson(ForwardPassMetrics m) {
-    ObjectNode data = io.dynamometrics.wire.Json.MAPPER.createObjectNode();
-    writeMetrics(data, m);
-    return data.toString();
-  }
-
-  /** Writes {@code m} as this generation's stats-handler JSON into {@code data}. */
-  public void writeMetrics(ObjectNode data, ForwardPassMetrics m) {
-    if (this == G3) {
-      ObjectNode worker = data.putObject("worker_stats");
-      if (m.hasRank()) {
-        worker.put("data_parallel_rank", m.dpRank());
+    StringWriter out = new StringWriter(256);
+    try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      if (this == G3) {
+        MetricsWriter.nested(g, m, true);
       } else {
-        worker.putNull("data_parallel_rank");
+        MetricsWriter.flat(g, m, this == G1 ? MetricsWriter.Rank.OMIT : MetricsWriter.Rank.ALWAYS, true);
       }
-      worker.put("request_active_slots", m.requestActiveSlots());
-      worker.put("request_total_slots", m.requestTotalSlots());
-      worker.put("num_requests_waiting", m.numRequestsWaiting());
-      ObjectNode kv = data.putObject("kv_stats");
-      kv.put("kv_active_blocks", m.kvActiveBlocks());
-      kv.put("kv_total_blocks", m.kvTotalBlocks());
-      kv.put("gpu_cache_usage_perc", (float) m.gpuCacheUsagePerc());
-      kv.put("gpu_prefix_cache_hit_rate", (float) m.gpuPrefixCacheHitRate());
-      data.putNull("spec_decode_stats");
-      return;
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing to memory cannot fail", e);
     }
-    if (this == G2) {
-      if (m.hasRank()) {
-        data.put("data_parallel_rank", m.dpRank());
-      } else {
-        data.putNull("data_parallel_rank");
-      }
-    }
-    data.put("request_active_slots", m.requestActiveSlots());
-    data.put("request_total_slots", m.requestTotalSlots());
-    data.put("kv_active_blocks", m.kvActiveBlocks());
-    data.put("kv_total_blocks", m.kvTotalBlocks());
-    data.put("num_requests_waiting", m.numRequestsWaiting());
-    data.put("gpu_cache_usage_perc", (float) m.gpuCacheUsagePerc());
-    data.put("gpu_prefix_cache_hit_rate", (float) m.gpuPrefixCacheHitRate());
+    return out.toString();
   }
 }

@@ -36,9 +36,12 @@ public final class L2cEncoder {
         g.writeStringField("subject", e.subject());
         g.writeObjectFieldStart("data");
         if (m.nested()) {
-          nested(g, m);
+          // G3 (0.3.2 on): wrapped, as Dynamo 0.3.2's own aggregator publishes it (seen in the conformance suite)
+          g.writeObjectFieldStart("engine_load_metrics");
+          MetricsWriter.nested(g, m, false);
+          g.writeEndObject();
         } else {
-          flat(g, m);
+          MetricsWriter.flat(g, m, MetricsWriter.Rank.IF_PRESENT, false);
         }
         g.writeEndObject();
         g.writeEndObject();
@@ -51,47 +54,6 @@ public final class L2cEncoder {
       throw new UncheckedIOException("writing to memory cannot fail", e);
     }
     return out.toByteArray();
-  }
-
-  /** G1/G2: the seven fields, and the rank where the worker sent one. */
-  private static void flat(JsonGenerator g, ForwardPassMetrics m) throws IOException {
-    if (m.hasRank()) {
-      g.writeNumberField("data_parallel_rank", m.dpRank());
-    }
-    g.writeNumberField("request_active_slots", m.requestActiveSlots());
-    g.writeNumberField("request_total_slots", m.requestTotalSlots());
-    g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
-    g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
-    g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
-    g.writeNumberField("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
-    g.writeNumberField("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
-  }
-
-  /**
-   * G3 (0.3.2 on): wrapped as {@code {"engine_load_metrics": {worker_stats, kv_stats, spec_decode_stats}}},
-   * as Dynamo 0.3.2's own aggregator publishes it (seen in the conformance suite).
-   * Speculative-decoding stats are not kept, so they go out as {@code null}.
-   */
-  private static void nested(JsonGenerator g, ForwardPassMetrics m) throws IOException {
-    g.writeObjectFieldStart("engine_load_metrics");
-    g.writeObjectFieldStart("worker_stats");
-    if (m.hasRank()) {
-      g.writeNumberField("data_parallel_rank", m.dpRank());
-    } else {
-      g.writeNullField("data_parallel_rank");
-    }
-    g.writeNumberField("request_active_slots", m.requestActiveSlots());
-    g.writeNumberField("request_total_slots", m.requestTotalSlots());
-    g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
-    g.writeEndObject();
-    g.writeObjectFieldStart("kv_stats");
-    g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
-    g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
-    g.writeNumberField("gpu_cache_usage_perc", m.gpuCacheUsagePerc());
-    g.writeNumberField("gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate());
-    g.writeEndObject();
-    g.writeNullField("spec_decode_stats");
-    g.writeEndObject();
   }
 
   private static void number(JsonGenerator g, String field, Double v) throws IOException {

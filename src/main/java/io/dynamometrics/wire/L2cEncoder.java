@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Encodes the aggregate event that KV routers read from {@code namespace.{ns}.l2c.{comp}.{ep}}.
@@ -25,7 +27,7 @@ public final class L2cEncoder {
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
       g.writeStartObject();
       g.writeObjectFieldStart("endpoints");
-      java.util.Set<Long> written = new java.util.HashSet<>();
+      Set<Long> written = new HashSet<>();
       for (StatsEndpoint e : endpoints) {
         ForwardPassMetrics m = e.metrics();
         if (!written.add(e.workerId())) {

@@ -1,10 +1,12 @@
 package io.dynamometrics.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dynamometrics.it.Exposition.Sample;
 import io.dynamometrics.it.RealDynamo.Load;
 import io.dynamometrics.it.RealDynamo.Router;
@@ -32,6 +34,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -120,12 +123,18 @@ class ConformanceIT {
     return out;
   }
 
-  private int aggregator(String ns, String... more) throws Exception {
-    int port = Servers.freePort();
+  /** Starts the packaged service on {@code port} against the test's NATS (and etcd, with {@code --etcd}). */
+  private Process ours(String ns, int port, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of("--namespace", ns, "--nats-server", nats.url(), "--host", "127.0.0.1",
         "--port", Integer.toString(port)));
     args.addAll(List.of(more));
-    started.process(Jar.start("conformance-" + ns + "-" + port, Map.of("ETCD_ENDPOINTS", etcd.url()), args.toArray(String[]::new)));
+    return started.process(Jar.start("conformance-" + ns + "-" + port, Map.of("ETCD_ENDPOINTS", etcd.url()), args.toArray(String[]::new)));
+  }
+
+  /** Starts the service on a free port; returns the port. */
+  private int aggregator(String ns, String... more) throws Exception {
+    int port = Servers.freePort();
+    ours(ns, port, more);
     return port;
   }
 
@@ -134,7 +143,7 @@ class ConformanceIT {
   }
 
   /** Scrapes until {@code ok} holds; returns that scrape. */
-  private static Exposition await(int port, java.util.function.Predicate<Exposition> ok) throws Exception {
+  private static Exposition await(int port, Predicate<Exposition> ok) throws Exception {
     String body = Jar.await(port, "/metrics", b -> ok.test(Exposition.parse(b)), WAIT);
     return Exposition.parse(body);
   }
@@ -391,9 +400,9 @@ class ConformanceIT {
     if (inner.isMissingNode()) {
       return data;
     }
-    com.fasterxml.jackson.databind.node.ObjectNode flat = JSON.createObjectNode();
-    flat.setAll((com.fasterxml.jackson.databind.node.ObjectNode) inner.path("worker_stats"));
-    flat.setAll((com.fasterxml.jackson.databind.node.ObjectNode) inner.path("kv_stats"));
+    ObjectNode flat = JSON.createObjectNode();
+    flat.setAll((ObjectNode) inner.path("worker_stats"));
+    flat.setAll((ObjectNode) inner.path("kv_stats"));
     return flat;
   }
 
@@ -458,10 +467,10 @@ class ConformanceIT {
     List<Worker> w = workers(version, ns, loads);
     String service = version.compareTo("0.2.1") < 0 ? ServiceNames.g1(ns, COMPONENT) : ServiceNames.g2(ns, COMPONENT);
     List<JsonNode> events = l2cEvents(ns);
-    String[] ours = {"--component", COMPONENT, "--endpoint", ENDPOINT, "--poll-interval", "1"};
+    String[] flags = {"--component", COMPONENT, "--endpoint", ENDPOINT, "--poll-interval", "1"};
 
     // 1. ours alone publishes l2c
-    Process oursAlone = started.process(Jar.start("oracle-ours-" + version, Map.of(), oursArgs(ns, Servers.freePort(), ours)));
+    Process oursAlone = ours(ns, Servers.freePort(), flags);
     JsonNode ourL2c = awaitL2c(events, 3);
     Servers.stop(oursAlone, Duration.ofSeconds(5));
 
@@ -479,7 +488,7 @@ class ConformanceIT {
         "--port", Integer.toString(theirPort), "--poll-interval", "1"));
     JsonNode theirL2c = awaitL2c(events, 3);
     Thread.sleep(2500);
-    List<Double> theirPolls = pollTimes(requests, published);
+    List<Double> theirPolls = RealDynamo.gatherSeconds(requests, published);
 
     // the same l2c, field by field (their f32s are written shortest, ours as received: compared as f32)
     assertThat(theirL2c.path("endpoints").properties()).hasSize(3);
@@ -497,11 +506,11 @@ class ConformanceIT {
       }
     }
     assertThat(ourL2c.path("load_avg").asDouble()).isEqualTo(theirL2c.path("load_avg").asDouble()).isEqualTo(40.0);
-    assertThat(ourL2c.path("load_std").asDouble()).isCloseTo(theirL2c.path("load_std").asDouble(), org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(ourL2c.path("load_std").asDouble()).isCloseTo(theirL2c.path("load_std").asDouble(), offset(1e-9));
 
     // 3. ours beside theirs: every series both expose agrees, worker by worker
     int ourPort = Servers.freePort();
-    started.process(Jar.start("oracle-ours2-" + version, Map.of(), oursArgs(ns, ourPort, ours)));
+    ours(ns, ourPort, flags);
     Exposition mine = await(ourPort, x -> x.named("llm_kv_blocks_active").size() == 3);
     Exposition theirs = Exposition.parse(Jar.get(theirPort, "/metrics").body());
     List<Sample> shared = theirs.samples().stream().filter(s -> s.name().startsWith("llm_")).toList();
@@ -530,7 +539,7 @@ class ConformanceIT {
     bad.subscribe("$SRV.STATS." + service);
     client.flush(Duration.ofSeconds(5));
     Map<String, String> theirBad = Map.of("component", COMPONENT, "endpoint", ENDPOINT, "worker_id", "161");
-    theirs = awaitTheirs(theirPort, x -> x.find("llm_kv_blocks_active", theirBad).isPresent());
+    theirs = await(theirPort, x -> x.find("llm_kv_blocks_active", theirBad).isPresent());
     assertThat(theirs.value("llm_kv_blocks_active", theirBad)).as("their value for the worker whose reply was bad").isEqualTo(7.0);
     mine = await(ourPort, x -> x.named("llm_kv_blocks_active").size() == 5);
     assertThat(mine.find("llm_kv_blocks_active", Map.of("worker_id", "161"))).isEmpty();
@@ -568,26 +577,6 @@ class ConformanceIT {
     assertThat(theirs.value("llm_load_avg", theirAgg)).as("their average, seconds after the last worker died").isEqualTo(50.0);
     assertThat(theirs.value("llm_load_std", theirAgg)).isEqualTo(10.0);
     assertThat(theirs.named("llm_kv_blocks_active")).as("their series of dead workers").hasSizeGreaterThanOrEqualTo(3);
-  }
-
-  private String[] oursArgs(String ns, int port, String... more) {
-    List<String> args = new ArrayList<>(List.of("--namespace", ns, "--nats-server", nats.url(), "--host", "127.0.0.1",
-        "--port", Integer.toString(port)));
-    args.addAll(List.of(more));
-    return args.toArray(String[]::new);
-  }
-
-  private static Exposition awaitTheirs(int port, java.util.function.Predicate<Exposition> ok) throws Exception {
-    return Exposition.parse(Jar.await(port, "/metrics", b -> ok.test(Exposition.parse(b)), WAIT));
-  }
-
-  /** Seconds from each of their stats requests to the l2c event that followed it. */
-  private static List<Double> pollTimes(List<Long> requests, List<Long> published) {
-    List<Double> out = new ArrayList<>();
-    for (long r : requests) {
-      published.stream().filter(p -> p > r).findFirst().ifPresent(p -> out.add((p - r) / 1e9));
-    }
-    return out;
   }
 
   /**

@@ -72,6 +72,22 @@ final class RealDynamo {
         "DYN_LOG", "warn", "PYTHONUNBUFFERED", "1");
   }
 
+  /**
+   * Seconds from each aggregator stats request seen on NATS to the l2c event that poll published
+   * (the first one before the next request): a gather, timed from outside the aggregator.
+   */
+  static List<Double> gatherSeconds(List<Long> requestNanos, List<Long> publishedNanos) {
+    List<Long> req = new ArrayList<>(requestNanos);
+    List<Long> pub = new ArrayList<>(publishedNanos);
+    List<Double> out = new ArrayList<>();
+    for (int i = 0; i < req.size(); i++) {
+      long r = req.get(i);
+      long next = i + 1 < req.size() ? req.get(i + 1) : Long.MAX_VALUE;
+      pub.stream().filter(x -> x > r && x < next).findFirst().ifPresent(x -> out.add((x - r) / 1e9));
+    }
+    return out;
+  }
+
   /** What a worker publishes: the seven ForwardPassMetrics fields. */
   record Load(long active, long total, long kvActive, long kvTotal, long waiting, float usage, float hitRate) {
     String json() {

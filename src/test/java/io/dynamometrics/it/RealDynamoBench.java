@@ -81,14 +81,14 @@ class RealDynamoBench {
       List<String> theirs = new ArrayList<>(List.of(RealDynamo.binary(VERSION, "metrics").toString(), "--port", Integer.toString(theirPort)));
       theirs.addAll(List.of(common));
       Process their = Servers.start(Jar.LOGS.resolve("bench-theirs.log"), env, theirs.toArray(String[]::new));
-      out.set("dynamo_metrics", measure(json, their, seconds, requests, published, workers));
+      out.set("dynamo_metrics", measure(json, their, seconds, requests, published));
       Servers.stop(their, Duration.ofSeconds(5));
 
       int ourPort = Servers.freePort();
       List<String> ours = new ArrayList<>(List.of("--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(ourPort)));
       ours.addAll(List.of(common));
       Process our = Jar.start("bench-ours", ours.toArray(String[]::new));
-      out.set("dynamo_metrics_java", measure(json, our, seconds, requests, published, workers));
+      out.set("dynamo_metrics_java", measure(json, our, seconds, requests, published));
       Servers.stop(our, Duration.ofSeconds(5));
       client.close();
     }
@@ -101,7 +101,7 @@ class RealDynamoBench {
   }
 
   /** Warm-up, then one window: gather times (stats request to l2c), CPU per poll, resident memory. */
-  private static ObjectNode measure(ObjectMapper json, Process p, int seconds, List<Long> requests, List<Long> published, int workers)
+  private static ObjectNode measure(ObjectMapper json, Process p, int seconds, List<Long> requests, List<Long> published)
       throws Exception {
     Thread.sleep(Integer.getInteger("bench.warmup", 20) * 1000L); // started, first polls and the JIT's early work behind it
     requests.clear();
@@ -111,15 +111,7 @@ class RealDynamoBench {
     Thread.sleep(seconds * 1000L);
     long cpu1 = cpuTicks(p.pid());
     double wall = (System.nanoTime() - t0) / 1e9;
-    List<Double> gathers = new ArrayList<>();
-    List<Long> req = new ArrayList<>(requests);
-    List<Long> pub = new ArrayList<>(published);
-    for (int i = 0; i < req.size(); i++) {
-      long r = req.get(i);
-      long next = i + 1 < req.size() ? req.get(i + 1) : Long.MAX_VALUE;
-      pub.stream().filter(x -> x > r && x < next).findFirst().ifPresent(x -> gathers.add((x - r) / 1e6));
-    }
-    double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double[] g = RealDynamo.gatherSeconds(requests, published).stream().mapToDouble(x -> x * 1000).sorted().toArray();
     ObjectNode n = json.createObjectNode();
     n.put("pid", p.pid()).put("polls", g.length).put("window_seconds", wall);
     n.put("gather_ms_median", g.length == 0 ? Double.NaN : g[g.length / 2]);
@@ -128,7 +120,7 @@ class RealDynamoBench {
     n.put("cpu_ms_per_poll", g.length == 0 ? Double.NaN : (cpu1 - cpu0) * 1000.0 / TICKS / g.length);
     n.put("cpu_percent_of_a_core", (cpu1 - cpu0) * 100.0 / TICKS / wall);
     n.put("rss_mib", rssBytes(p.pid()) / 1048576.0);
-    n.put("l2c_events", pub.size());
+    n.put("l2c_events", published.size());
     n.set("gather_ms_all", json.valueToTree(Arrays.stream(g).map(x -> Math.round(x * 100) / 100.0).toArray()));
     assertThat(p.isAlive()).as("the aggregator survived the window").isTrue();
     return n;

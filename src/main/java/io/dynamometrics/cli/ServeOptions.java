@@ -1,5 +1,7 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.web.WebConfig;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Where to serve HTTP. */
@@ -13,17 +15,18 @@ final class ServeOptions {
   int port;
 
   @Option(names = "--web-config", paramLabel = "FILE",
-      description = "YAML file with tls_server_config (cert_file, key_file: PEM) and/or basic_auth_users "
-          + "(user: bcrypt hash), as Prometheus' --web.config.file: protects every endpoint.")
-  java.nio.file.Path webConfig;
+      description = "Protects every endpoint; Prometheus' --web.config.file format: tls_server_config (cert_file, "
+          + "key_file, client_auth_type, client_ca_file, min/max_version, cipher_suites, ...), http_server_config "
+          + "(headers) and basic_auth_users (user: bcrypt hash). Unknown keys are an error. See the README.")
+  Path webConfig;
 
   /** The web protection to apply, or a user error naming what is wrong in the file. */
-  io.dynamometrics.web.WebConfig web() {
+  WebConfig web() {
     if (webConfig == null) {
-      return io.dynamometrics.web.WebConfig.NONE;
+      return WebConfig.NONE;
     }
     try {
-      return io.dynamometrics.web.WebConfig.load(webConfig);
+      return WebConfig.load(webConfig);
     } catch (IllegalArgumentException e) {
       throw new UserError(e.getMessage());
     }

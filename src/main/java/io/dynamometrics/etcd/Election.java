@@ -29,9 +29,10 @@ public final class Election implements BooleanSupplier, AutoCloseable {
   private final Duration retry;
   private volatile boolean leader;
   private volatile boolean closed;
-  private long lease;
-  private long lastRenewNanos;
-  private Thread thread;
+  // written by start() and the election thread, read by close() on another thread
+  private volatile long lease;
+  private volatile long lastRenewNanos;
+  private volatile Thread thread;
 
   public Election(EtcdClient etcd, String key, String value, Duration ttl, Duration keepAlive, Duration retry) {
     this.etcd = etcd;

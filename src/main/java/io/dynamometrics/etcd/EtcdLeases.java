@@ -1,5 +1,7 @@
 package io.dynamometrics.etcd;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +24,8 @@ public final class EtcdLeases implements AutoCloseable {
   private final String component;
   private final String endpoint;
   private final Set<Long> leases = ConcurrentHashMap.newKeySet();
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private final ScheduledExecutorService keepAlive =
       Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("etcd-keepalive").factory());
 
@@ -39,8 +43,10 @@ public final class EtcdLeases implements AutoCloseable {
     long lease = etcd.grantLease(TTL_SECONDS);
     String subject = subjectFor.replace("{lease}", Long.toHexString(lease));
     String idField = layout == Layout.COMPONENTS ? "lease_id" : "instance_id";
-    String value = "{\"component\":\"" + component + "\",\"endpoint\":\"" + endpoint + "\",\"namespace\":\"" + namespace
-        + "\",\"" + idField + "\":" + lease + ",\"transport\":{\"nats_tcp\":\"" + subject + "\"}}";
+    ObjectNode registration = JSON.createObjectNode().put("component", component).put("endpoint", endpoint).put("namespace", namespace)
+        .put(idField, lease);
+    registration.putObject("transport").put("nats_tcp", subject);
+    String value = registration.toString();
     etcd.put(layout.registration(namespace, component, endpoint, lease), value, lease);
     leases.add(lease);
     return lease;

@@ -2,6 +2,9 @@ package io.dynamometrics.poll;
 
 import io.dynamometrics.fleet.Target;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -22,9 +25,9 @@ public final class Targets implements AutoCloseable {
   private final String component;
   private final String endpoint;
   private final Duration refresh;
-  private volatile SortedSet<Target> discovered = new TreeSet<>();
-  private final java.util.Map<Target, Long> lastFound = new java.util.HashMap<>(); // discovery thread only
-  private Thread thread;
+  private volatile SortedSet<Target> discovered = Collections.emptySortedSet(); // replaced whole, never changed
+  private final Map<Target, Long> lastFound = new HashMap<>(); // discovery thread only
+  private volatile Thread thread;
 
   /** How long a discovered endpoint is kept after discovery stopped finding it. */
   public static final Duration RETAIN = Duration.ofMinutes(10);
@@ -83,7 +86,7 @@ public final class Targets implements AutoCloseable {
           }
         }
         if (!lastFound.keySet().equals(discovered)) {
-          discovered = new TreeSet<>(lastFound.keySet());
+          discovered = Collections.unmodifiableSortedSet(new TreeSet<>(lastFound.keySet()));
         }
         Thread.sleep(refresh);
       }

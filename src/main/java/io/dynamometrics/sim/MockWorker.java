@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.Random;
 
 /**
@@ -34,7 +35,7 @@ public final class MockWorker implements AutoCloseable {
   private final List<Transport.Subscription> subscriptions = new ArrayList<>();
   private final String statsPrefix;
   private volatile ForwardPassMetrics current;
-  private volatile long requests;
+  private final LongAdder requests = new LongAdder(); // bumped on NATS dispatcher threads, read by STATS replies
 
   public MockWorker(
       Transport transport, String namespace, String component, String endpoint, WireGeneration wire, long lease, long seed) {
@@ -63,7 +64,7 @@ public final class MockWorker implements AutoCloseable {
     }
     for (String ep : new String[] {endpoint, "generate"}) {
       subscriptions.add(transport.subscribe(subject(ep), "q", m -> {
-        requests++;
+        requests.increment();
         reply(m.replyTo(), "{}".getBytes(StandardCharsets.UTF_8));
       }));
     }
@@ -137,7 +138,7 @@ public final class MockWorker implements AutoCloseable {
   private byte[] stats() {
     StringBuilder sb = new StringBuilder(900);
     sb.append(statsPrefix);
-    endpoint(sb, endpoint, requests);
+    endpoint(sb, endpoint, requests.sum());
     sb.append(",\"data\":");
     sb.append(wire.metricsJson(current));
     sb.append(",\"queue_group\":\"q\"},");

@@ -5,6 +5,9 @@ import io.nats.client.Options;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+import io.dynamometrics.tls.TlsFiles;
 
 /**
  * NATS credentials from Dynamo's {@code NATS_AUTH_*} variables, first match wins: user and
@@ -12,9 +15,9 @@ import java.util.Map;
  */
 public final class NatsAuth {
   private final String kind;
-  private final java.util.function.Consumer<Options.Builder> applier;
+  private final Consumer<Options.Builder> applier;
 
-  private NatsAuth(String kind, java.util.function.Consumer<Options.Builder> applier) {
+  private NatsAuth(String kind, Consumer<Options.Builder> applier) {
     this.kind = kind;
     this.applier = applier;
   }
@@ -60,26 +63,15 @@ public final class NatsAuth {
 
   /**
    * TLS from {@code NATS_TLS_CA} (trusted CA, PEM) and {@code NATS_TLS_CERT}/{@code NATS_TLS_KEY}
-   * (client certificate and PKCS#8 key, PEM), or {@code null} when none is set (a {@code tls://}
-   * URL then uses the JVM's default trust).
+   * (client certificate and key; an encrypted key's password in {@code NATS_TLS_KEY_PASSWORD} or
+   * the file named by {@code NATS_TLS_KEY_PASSWORD_FILE}), or {@code null} when none is set (a
+   * {@code tls://} URL then uses the JVM's default trust).
    *
    * @throws IllegalArgumentException naming the variable whose file is unusable
    */
-  public static javax.net.ssl.SSLContext tlsFromEnv(Map<String, String> env) {
-    String ca = blank(env.get("NATS_TLS_CA"));
-    String cert = blank(env.get("NATS_TLS_CERT"));
-    String key = blank(env.get("NATS_TLS_KEY"));
-    if (ca == null && cert == null && key == null) {
-      return null;
-    }
-    if ((cert == null) != (key == null)) {
-      throw new IllegalArgumentException("NATS_TLS_CERT and NATS_TLS_KEY must be set together");
-    }
-    return io.dynamometrics.tls.Pem.context(ca, cert, key, "NATS_TLS_CA/CERT/KEY");
-  }
-
-  private static String blank(String s) {
-    return s == null || s.isBlank() ? null : s;
+  public static SSLContext tlsFromEnv(Map<String, String> env) {
+    TlsFiles files = TlsFiles.fromEnv(env, TlsFiles.NATS);
+    return files == null ? null : files.clientContext();
   }
 
   @Override

@@ -4,7 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.BasicAuthenticator;
 import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -16,6 +17,8 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
  * The HTTP side: {@code /metrics} (the Prometheus client's handler, with its content negotiation
@@ -69,7 +72,7 @@ public final class WebServer implements AutoCloseable {
     InetSocketAddress address = new InetSocketAddress(host, port);
     if (config.tls() != null) {
       HttpsServer https = HttpsServer.create(address, 64);
-      https.setHttpsConfigurator(new HttpsConfigurator(config.tls()));
+      https.setHttpsConfigurator(config.tls().configurator());
       server = https;
     } else {
       server = HttpServer.create(address, 64);
@@ -89,6 +92,7 @@ public final class WebServer implements AutoCloseable {
     handlers.putIfAbsent("/", ex -> text(ex, 404, "not found; see /metrics, /healthz, /readyz\n"));
     handlers.forEach((path, handler) -> {
       var context = server.createContext(path, handler);
+      context.getFilters().add(guard(config));
       if (config.requiresAuth()) {
         context.setAuthenticator(new BasicAuthenticator("dynamo-metrics") {
           @Override
@@ -99,6 +103,35 @@ public final class WebServer implements AutoCloseable {
       }
     });
     server.start();
+  }
+
+  /** Refuses a client certificate outside client_allowed_sans (403) and adds the configured headers. */
+  private static Filter guard(WebConfig config) {
+    return new Filter() {
+      @Override
+      public void doFilter(HttpExchange ex, Chain chain) throws IOException {
+        config.headers().forEach(ex.getResponseHeaders()::set);
+        if (config.tls() != null && ex instanceof HttpsExchange https && !config.tls().allowed(peer(https))) {
+          text(ex, 403, "forbidden: the client certificate's names are not in client_allowed_sans\n");
+          return;
+        }
+        chain.doFilter(ex);
+      }
+
+      @Override
+      public String description() {
+        return "web config: headers and client_allowed_sans";
+      }
+    };
+  }
+
+  private static X509Certificate[] peer(HttpsExchange https) {
+    try {
+      var certs = https.getSSLSession().getPeerCertificates();
+      return java.util.Arrays.copyOf(certs, certs.length, X509Certificate[].class);
+    } catch (SSLPeerUnverifiedException | ArrayStoreException none) {
+      return null;
+    }
   }
 
   /**

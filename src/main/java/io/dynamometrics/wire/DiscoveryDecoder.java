@@ -1,6 +1,7 @@
 package io.dynamometrics.wire;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -33,7 +34,7 @@ public final class DiscoveryDecoder {
       }
       Matcher m = DESCRIPTION.matcher(description.asText());
       return m.matches() ? new ServiceInfo(name.asText(), m.group(2), m.group(1)) : null;
-    } catch (Exception e) {
+    } catch (IOException e) {
       return null;
     }
   }
@@ -64,7 +65,7 @@ public final class DiscoveryDecoder {
           // an endpoint without a stats handler (data null), such as "generate"
         }
       }
-    } catch (Exception e) {
+    } catch (IOException e) {
       // not a stats reply: nothing to discover in it
     }
     return out;

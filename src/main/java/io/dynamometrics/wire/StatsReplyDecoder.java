@@ -60,7 +60,7 @@ public final class StatsReplyDecoder {
       if (!sawEndpoints) {
         return failure(DecodeError.NOT_STATS_REPLY, "no endpoints array: " + Json.excerpt(payload));
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) { // Jackson's parse errors; a RuntimeException here is our bug, not the peer's JSON
       return failure(DecodeError.INVALID_JSON, "unparseable stats reply: " + Json.excerpt(payload));
     }
     return new Result(good, errors);

@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.etcd.EtcdClient;
 import io.dynamometrics.etcd.Layout;
-import io.dynamometrics.tls.Pem;
+import io.dynamometrics.tls.TlsFiles;
 import java.net.URI;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -75,7 +76,7 @@ class EtcdSecurityIT {
   }
 
   private JsonNode admin(String path, Map<String, ?> body, String token) throws Exception {
-    HttpClient http = HttpClient.newBuilder().sslContext(Pem.context(ca.ca(), null, null, "test")).build();
+    HttpClient http = HttpClient.newBuilder().sslContext(TlsFiles.load(Path.of(ca.ca()), null, null, null, "test").clientContext()).build();
     HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(etcd.url() + path)).timeout(Duration.ofSeconds(5))
         .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
     if (token != null) {
@@ -102,7 +103,7 @@ class EtcdSecurityIT {
     started.process(Jar.start("etcdsec-agg", env, aggregatorArgs("sec", port)));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 2
         && Jar.samples(b, "llm_workers_registered").stream().anyMatch(l -> l.endsWith(" 2.0")), WAIT);
-    EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), Pem.context(ca.ca(), null, null, "test"), "dynamo", PASSWORD);
+    EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), TlsFiles.load(Path.of(ca.ca()), null, null, null, "test").clientContext(), "dynamo", PASSWORD);
     assertThat(client.get(Layout.INSTANCES.singleton("sec"))).contains("MyComponent");
     for (String log : new String[] {"etcdsec-mock", "etcdsec-agg"}) {
       assertThat(Files.readString(Jar.LOGS.resolve(log + ".log"))).as(log).doesNotContain(PASSWORD);
@@ -119,13 +120,16 @@ class EtcdSecurityIT {
 
   @Test
   void aClientCertificateIsAcceptedAndItsAbsenceIsOneClearLine() throws Exception {
+    // the key encrypted, its password in a file, as a Kubernetes Secret would mount it
+    Path password = Files.writeString(ca.dir.resolve("client-key.pass"), TestCa.PASSWORD + "\n");
     Map<String, String> env = Map.of("ETCD_ENDPOINTS", certEtcd.url(), "ETCD_AUTH_CA", ca.ca(),
-        "ETCD_AUTH_CLIENT_CERT", ca.cert("client"), "ETCD_AUTH_CLIENT_KEY", ca.key("client"));
+        "ETCD_AUTH_CLIENT_CERT", ca.cert("client"), "ETCD_AUTH_CLIENT_KEY", ca.keyAs("client", "encrypted"),
+        "ETCD_AUTH_CLIENT_KEY_PASSWORD_FILE", password.toString());
     int port = Servers.freePort();
     started.process(Jar.start("etcdsec-cert-agg", env, aggregatorArgs("sec-cert", port)));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0"), WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(certEtcd.url())),
-        Pem.context(ca.ca(), ca.cert("client"), ca.key("client"), "test"), null, null);
+        TlsFiles.load(Path.of(ca.ca()), Path.of(ca.cert("client")), Path.of(ca.key("client")), null, "test").clientContext(), null, null);
     assertThat(client.get(Layout.INSTANCES.singleton("sec-cert"))).contains("MyComponent");
 
     Jar.Result r = Jar.run(Map.of("ETCD_ENDPOINTS", certEtcd.url(), "ETCD_AUTH_CA", ca.ca()), aggregatorArgs("sec-nocert", Servers.freePort()));

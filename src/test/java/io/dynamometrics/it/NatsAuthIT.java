@@ -50,7 +50,7 @@ class NatsAuthIT {
     TestCa ca = new TestCa("server", "client");
     Servers.Nats secure = nats("--tls", "--tlscert", ca.cert("server"), "--tlskey", ca.key("server"), "--tlscacert", ca.ca(), "--tlsverify");
     String url = "tls://127.0.0.1:" + secure.port;
-    Map<String, String> env = Map.of("NATS_TLS_CA", ca.ca(), "NATS_TLS_CERT", ca.cert("client"), "NATS_TLS_KEY", ca.key("client"));
+    Map<String, String> env = Map.of("NATS_TLS_CA", ca.ca(), "NATS_TLS_CERT", ca.cert("client"), "NATS_TLS_KEY", ca.keyAs("client", "pkcs1"));
     started.process(Jar.start("tls-mock", env, "mock-worker", "--workers", "2", "--nats-server", url));
     int port = Servers.freePort();
     started.process(Jar.start("tls-agg", env, "--component", "MyComponent", "--endpoint", "my_endpoint",

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dynamometrics.tls.Pem;
+import io.dynamometrics.tls.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,16 +19,14 @@ import org.junit.jupiter.api.Test;
 
 /** TLS and basic auth on every endpoint, checked with an HTTP client and a real Prometheus scraping through both. */
 class WebConfigIT {
+  /** The case that once passed unprotected: client certificates required, a client without one must not get in. */
   @Test
-  void everyEndpointNeedsTlsAndThePasswordAndPrometheusScrapesThroughBoth() throws Exception {
-    Path dir = Files.createTempDirectory("webcfg");
-    Process openssl = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        "-keyout", dir.resolve("key.pem").toString(), "-out", dir.resolve("cert.pem").toString()).redirectErrorStream(true).start();
-    openssl.getInputStream().readAllBytes();
-    assertThat(openssl.waitFor()).isZero();
+  void everyEndpointNeedsAClientCertificateAndThePasswordAndPrometheusScrapesThroughBoth() throws Exception {
+    TestCa ca = new TestCa("server", "prometheus");
+    Path dir = ca.dir;
     String hash = BCrypt.with(BCrypt.Version.VERSION_2Y).hashToString(10, "scrape-pw".toCharArray());
-    Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
+    Files.writeString(dir.resolve("web.yml"), "tls_server_config:\n  cert_file: server.pem\n  key_file: " + ca.keyAs("server", "pkcs1") + "\n"
+        + "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n"
         + "basic_auth_users:\n  prometheus: '" + hash + "'\n");
 
     int port = Servers.freePort();
@@ -36,8 +34,10 @@ class WebConfigIT {
         "--port", Integer.toString(port), "--nats-server", "nats://127.0.0.1:" + Servers.freePort());
     Process prometheus = null;
     try {
-      HttpClient https = HttpClient.newBuilder()
-          .sslContext(Pem.context(dir.resolve("cert.pem").toString(), null, null, "test CA")).build();
+      HttpClient https = HttpClient.newBuilder().sslContext(TlsFiles.load(Path.of(ca.ca()), Path.of(ca.cert("prometheus")),
+          Path.of(ca.key("prometheus")), null, "test client").clientContext()).build();
+      HttpClient noCertificate = HttpClient.newBuilder()
+          .sslContext(TlsFiles.load(Path.of(ca.ca()), null, null, null, "test CA").clientContext()).build();
       URI healthz = URI.create("https://localhost:" + port + "/healthz");
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
       int status = 0;
@@ -50,6 +50,13 @@ class WebConfigIT {
         }
       }
       assertThat(status).as("no credentials").isEqualTo(401);
+      int withoutCertificate;
+      try {
+        withoutCertificate = noCertificate.send(get(healthz, "prometheus", "scrape-pw"), HttpResponse.BodyHandlers.discarding()).statusCode();
+      } catch (java.io.IOException refused) {
+        withoutCertificate = -1;
+      }
+      assertThat(withoutCertificate).as("a client with the password but no certificate is refused in TLS").isEqualTo(-1);
       for (String path : new String[] {"/healthz", "/metrics", "/api/v1/fleet", "/"}) {
         URI uri = URI.create("https://localhost:" + port + path);
         assertThat(https.send(get(uri, "prometheus", "wrong"), HttpResponse.BodyHandlers.discarding()).statusCode()).as(path).isEqualTo(401);
@@ -67,7 +74,8 @@ class WebConfigIT {
 
       int promPort = Servers.freePort();
       Files.writeString(dir.resolve("prometheus.yml"), "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: dm\n"
-          + "    scheme: https\n    tls_config:\n      ca_file: " + dir.resolve("cert.pem") + "\n      server_name: localhost\n"
+          + "    scheme: https\n    tls_config:\n      ca_file: " + ca.ca() + "\n      server_name: localhost\n"
+          + "      cert_file: " + ca.cert("prometheus") + "\n      key_file: " + ca.key("prometheus") + "\n"
           + "    basic_auth:\n      username: prometheus\n      password: scrape-pw\n"
           + "    static_configs:\n      - targets: ['127.0.0.1:" + port + "']\n");
       prometheus = Servers.start(Jar.LOGS.resolve("webconfig-prometheus.log"), Servers.binary("prometheus"),
@@ -85,7 +93,7 @@ class WebConfigIT {
           // Prometheus starting
         }
       }
-      assertThat(health).as("Prometheus scrapes through TLS and basic auth").isEqualTo("up");
+      assertThat(health).as("Prometheus scrapes through mutual TLS and basic auth").isEqualTo("up");
     } finally {
       Servers.stop(prometheus, Duration.ofSeconds(5));
       Servers.stop(agg, Duration.ofSeconds(5));
@@ -100,6 +108,10 @@ class WebConfigIT {
     Jar.Result r = Jar.run("--web-config", bad.toString(), "--port", Integer.toString(Servers.freePort()));
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.output()).contains("unknown key 'basic_auth_user'").doesNotContain("\tat ");
+    Files.writeString(bad, "tls_server_config:\n  cert_file: a.pem\n  key_file: a.key\n  client_auth_typ: RequireAndVerifyClientCert\n");
+    Jar.Result nested = Jar.run("--web-config", bad.toString(), "--port", Integer.toString(Servers.freePort()));
+    assertThat(nested.exitCode()).isEqualTo(2);
+    assertThat(nested.output()).contains("unknown key 'tls_server_config.client_auth_typ'").contains(bad.toString()).doesNotContain("\tat ");
     Files.writeString(bad, "basic_auth_users:\n  a: plaintext\n");
     Jar.Result plain = Jar.run("--web-config", bad.toString(), "--port", Integer.toString(Servers.freePort()));
     assertThat(plain.exitCode()).isEqualTo(2);

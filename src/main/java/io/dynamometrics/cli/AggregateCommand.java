@@ -18,7 +18,7 @@ import picocli.CommandLine.Mixin;
     versionProvider = AggregateCommand.Version.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
-    subcommands = {DemoCommand.class, MockWorkerCommand.class, BenchCommand.class},
+    subcommands = {DemoCommand.class, MockWorkerCommand.class},
     description =
         "Polls every Dynamo worker's load metrics over NATS ($SRV.STATS), counts KV hit-rate events, "
             + "aggregates across workers and serves Prometheus metrics on /metrics, with /healthz and "

@@ -12,7 +12,7 @@ public final class Main {
 
   static int run(String... args) {
     CommandLine cli = new CommandLine(new AggregateCommand());
-    // a namespace may well be called "demo" or "bench": let option values match subcommand names
+    // a namespace may well be called "demo": let option values match subcommand names
     cli.setAllowSubcommandsAsOptionParameters(true);
     cli.setParameterExceptionHandler(
         (ex, a) -> {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * One scatter-gather of {@code $SRV.STATS} for one endpoint, under both its G1 and G2 service
@@ -35,11 +36,18 @@ public final class Poller {
   private final Transport transport;
   private final long timeoutNanos;
   private final PollObserver observer;
+  private final LongSupplier clock;
 
   public Poller(Transport transport, Duration timeout, PollObserver observer) {
+    this(transport, timeout, observer, System::nanoTime);
+  }
+
+  /** @param clock nanoseconds on {@link System#nanoTime()}'s scale, the same the gather's deadlines use */
+  Poller(Transport transport, Duration timeout, PollObserver observer, LongSupplier clock) {
     this.transport = transport;
     this.timeoutNanos = timeout.toNanos();
     this.observer = observer;
+    this.clock = clock;
   }
 
   /**
@@ -56,7 +64,7 @@ public final class Poller {
     Set<Long> missing = new HashSet<>(expected);
     int replies = 0;
     int silentSubjects = 0;
-    long start = System.nanoTime();
+    long start = clock.getAsLong();
     long deadline = start + timeoutNanos;
     boolean lingering = false;
     long stallDeadline = Long.MAX_VALUE;
@@ -79,7 +87,7 @@ public final class Poller {
           missing.remove(e.workerId());
         }
         if (!lingering && !expected.isEmpty()) {
-          long now = System.nanoTime();
+          long now = clock.getAsLong();
           if (missing.isEmpty()) {
             deadline = Math.min(deadline, now + Math.max(MIN_LINGER_NANOS, (now - start) / 4));
             lingering = true;
@@ -89,7 +97,7 @@ public final class Poller {
         }
       }
     }
-    long end = System.nanoTime();
+    long end = clock.getAsLong();
     observer.gathered(target, replies, (end - start) / 1e9);
     return new Result(target, endpoints, replies, start, end);
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynamometrics.bench.Bench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -14,8 +15,9 @@ class BenchSmokeIT {
   @Test
   void theHarnessMeasuresASmallFleetAndAFloodAndWritesItsResults() throws Exception {
     Path out = Path.of("target/bench-smoke");
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
-        "target/dynamo-metrics.jar", "bench", "--workers", "5,20", "--seconds", "2", "--ingest-seconds", "1", "--out", out.toString())
+    // as bin/bench runs it: the harness from the test classes, measuring the product jar
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Dbench.jar=target/dynamo-metrics.jar",
+        "-cp", System.getProperty("java.class.path"), Bench.class.getName(), "--workers", "5,20", "--seconds", "2", "--ingest-seconds", "1", "--out", out.toString())
         .redirectErrorStream(true).redirectOutput(Jar.LOGS.resolve("bench-smoke.log").toFile()).start();
     assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("finished").isTrue();
     String log = Files.readString(Jar.LOGS.resolve("bench-smoke.log"));

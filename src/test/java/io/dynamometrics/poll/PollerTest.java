@@ -8,42 +8,51 @@ import io.dynamometrics.transport.Transport;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.LongStream;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
-/** When a gather ends: the poll's early-finish rules against a scripted bus. */
+/**
+ * When a gather ends: the poll's early-finish rules against a scripted bus on a scripted clock, so
+ * that every rule is checked to the nanosecond without waiting on the wall clock.
+ */
 class PollerTest {
   private static final Target TARGET = new Target("dynamo", "my_component", "my_endpoint");
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final long MS = 1_000_000;
 
-  /** Answers with one stats reply per worker id, at once, then stays silent until the caller's deadline. */
+  /** One worker's reply, {@code atNanos} after the gather began. */
+  private record Timed(long atNanos, long workerId) {}
+
+  /**
+   * Delivers each scripted reply at its time; a wait for a deadline before the next reply moves the
+   * clock to the deadline. Nothing sleeps.
+   */
   private static final class Scripted implements Transport {
-    private final List<Long> answering;
+    private final List<Timed> script;
+    private final AtomicLong now = new AtomicLong(1_000 * MS);
 
-    Scripted(List<Long> answering) {
-      this.answering = answering;
+    Scripted(List<Timed> script) {
+      this.script = script;
     }
 
     @Override
     public Gather gather(List<String> subjects, byte[] payload) {
-      ArrayDeque<Gather.Reply> replies = new ArrayDeque<>();
-      for (long id : answering) {
-        replies.add(new Gather.Reply(reply(id), false));
-      }
+      long start = now.get();
+      ArrayDeque<Timed> pending = new ArrayDeque<>(script);
       return new Gather() {
         @Override
-        public Reply next(long deadlineNanos) throws InterruptedException {
-          Reply r = replies.poll();
-          if (r != null) {
-            return r;
+        public Reply next(long deadlineNanos) {
+          Timed t = pending.peek();
+          if (t != null && start + t.atNanos() <= deadlineNanos) {
+            pending.poll();
+            now.set(Math.max(now.get(), start + t.atNanos()));
+            return new Gather.Reply(reply(t.workerId()), false);
           }
-          long wait = deadlineNanos - System.nanoTime();
-          if (wait > 0) {
-            TimeUnit.NANOSECONDS.sleep(wait);
-          }
+          now.set(Math.max(now.get(), deadlineNanos));
           return null;
         }
 
@@ -77,11 +86,20 @@ class PollerTest {
         + "\"num_requests_waiting\":0,\"gpu_cache_usage_perc\":0.05,\"gpu_prefix_cache_hit_rate\":0.5}}]}").getBytes(StandardCharsets.UTF_8);
   }
 
-  private static List<Long> ids(int from, int to) {
-    return LongStream.range(from, to).map(i -> 0x1000 + i).boxed().toList();
+  private static long id(int i) {
+    return 0x1000 + i;
   }
 
-  private static Poller.Result poll(List<Long> answering, List<Long> expected) throws InterruptedException {
+  private static List<Long> ids(int from, int to) {
+    return IntStream.range(from, to).mapToLong(PollerTest::id).boxed().toList();
+  }
+
+  /** Workers {@code from..to-1} answering one per millisecond, the first 1 ms in. */
+  private static List<Timed> everyMillisecond(int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> new Timed((i - from + 1) * MS, id(i))).toList();
+  }
+
+  private static Poller.Result poll(List<Timed> script, List<Long> expected) throws InterruptedException {
     PollObserver noErrors = new PollObserver() {
       @Override
       public void gathered(Target target, int replies, double seconds) {}
@@ -100,40 +118,67 @@ class PollerTest {
       @Override
       public void workersOverLimit(Target target, int refused) {}
     };
-    return new Poller(new Scripted(answering), TIMEOUT, noErrors).poll(TARGET, new HashSet<>(expected));
+    Scripted bus = new Scripted(script);
+    return new Poller(bus, TIMEOUT, noErrors, bus.now::get).poll(TARGET, new HashSet<>(expected));
   }
 
-  private static Duration took(Poller.Result r) {
-    return Duration.ofNanos(r.endNanos() - r.startNanos());
+  private static long tookNanos(Poller.Result r) {
+    return r.endNanos() - r.startNanos();
   }
 
   @Test
-  void everyExpectedWorkerAnsweredEndsTheGatherEarly() throws Exception {
-    Poller.Result r = poll(ids(0, 20), ids(0, 20));
+  void everyExpectedWorkerAnsweredEndsTheGatherAfterAShortLinger() throws Exception {
+    // the last of 20 answers at 20 ms; the linger for newcomers is a quarter of that (5 ms)
+    Poller.Result r = poll(everyMillisecond(0, 20), ids(0, 20));
     assertThat(r.endpoints()).hasSize(20);
-    assertThat(took(r)).isLessThan(TIMEOUT.dividedBy(2));
+    assertThat(tookNanos(r)).isEqualTo(25 * MS);
+  }
+
+  @Test
+  void theLingerIsAtLeastTheMinimum() throws Exception {
+    // 4 workers done at 4 ms: a quarter is 1 ms, the minimum linger 2 ms wins
+    Poller.Result r = poll(everyMillisecond(0, 4), ids(0, 4));
+    assertThat(tookNanos(r)).isEqualTo(6 * MS);
+  }
+
+  @Test
+  void aNewcomerInsideTheLingerIsGathered() throws Exception {
+    List<Timed> script = new ArrayList<>(everyMillisecond(0, 20));
+    script.add(new Timed(24 * MS, id(99))); // not expected, answers inside the 5 ms linger
+    Poller.Result r = poll(script, ids(0, 20));
+    assertThat(r.endpoints()).extracting(e -> e.workerId()).contains(id(99)).hasSize(21);
   }
 
   @Test
   void aFewDepartedWorkersDoNotHoldThePollUntilTheTimeout() throws Exception {
-    // 19 of the last poll's 20 workers answer (95%): the 20th has left
-    Poller.Result r = poll(ids(0, 19), ids(0, 20));
+    // 19 of the last poll's 20 workers answer (95%); the 20th has left. From the 18th reply (90%)
+    // on, the gather ends once replies stall for as long as it has taken (at least 20 ms):
+    // the 19th at 19 ms sets the end at 19 + 20 ms.
+    Poller.Result r = poll(everyMillisecond(0, 19), ids(0, 20));
     assertThat(r.endpoints()).hasSize(19);
-    assertThat(took(r)).isLessThan(TIMEOUT.dividedBy(2));
+    assertThat(tookNanos(r)).isEqualTo(39 * MS);
+  }
+
+  @Test
+  void aStallLongerThanTheGatherSoFarIsWaitedFor() throws Exception {
+    // 19 of 20 by 100 ms: the stall to wait is then 100 ms, so the gather ends at 200 ms
+    List<Timed> script = IntStream.range(0, 19).mapToObj(i -> new Timed((82 + i) * MS, id(i))).toList();
+    Poller.Result r = poll(script, ids(0, 20));
+    assertThat(tookNanos(r)).isEqualTo(200 * MS);
   }
 
   @Test
   void manyMissingWorkersAreWaitedForUntilTheTimeout() throws Exception {
     // only 15 of 20 (75%) answer: more likely a slow fleet than departures, so the gather waits
-    Poller.Result r = poll(ids(0, 15), ids(0, 20));
+    Poller.Result r = poll(everyMillisecond(0, 15), ids(0, 20));
     assertThat(r.endpoints()).hasSize(15);
-    assertThat(took(r)).isGreaterThanOrEqualTo(TIMEOUT);
+    assertThat(tookNanos(r)).isEqualTo(TIMEOUT.toNanos());
   }
 
   @Test
   void withoutExpectationsTheGatherRunsToTheTimeout() throws Exception {
-    Poller.Result r = poll(ids(0, 3), List.of());
+    Poller.Result r = poll(everyMillisecond(0, 3), List.of());
     assertThat(r.endpoints()).hasSize(3);
-    assertThat(took(r)).isGreaterThanOrEqualTo(TIMEOUT);
+    assertThat(tookNanos(r)).isEqualTo(TIMEOUT.toNanos());
   }
 }

@@ -8,7 +8,7 @@ import java.time.Duration;
 
 /**
  * Publishes KV hit-rate events as fast as one connection can, for the ingest benchmark; run as its
- * own process ({@code java -cp dynamo-metrics.jar io.dynamometrics.bench.EventFlood URL SUBJECT SECONDS}).
+ * own process ({@code java -cp TEST-CLASSPATH io.dynamometrics.bench.EventFlood URL SUBJECT SECONDS}).
  */
 public final class EventFlood {
   private EventFlood() {}

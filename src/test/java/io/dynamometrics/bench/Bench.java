@@ -1,20 +1,24 @@
-package io.dynamometrics.cli;
+package io.dynamometrics.bench;
 
-import io.dynamometrics.bench.LoadHarness;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** The load harness: real nats-server, mock-worker processes and the aggregator, measured end to end. */
+/**
+ * The load harness: real nats-server, mock-worker processes and the aggregator, measured end to end.
+ * Benchmark code, kept out of the product jar: {@code bin/bench} (or {@code bin/dynamo-metrics bench})
+ * runs it from the test classes against {@code target/dynamo-metrics.jar}.
+ */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
-    versionProvider = AggregateCommand.Version.class,
     sortOptions = false,
     usageHelpAutoWidth = true,
     description =
@@ -22,7 +26,7 @@ import picocli.CommandLine.Option;
             + "(2,500 workers each) and the aggregator as its own process, and for each fleet size records the "
             + "gather time of every poll, whether each poll gathered every worker, CPU time per poll and retained "
             + "heap per worker. Writes load.json and load.svg into --out.%n")
-final class BenchCommand implements Callable<Integer> {
+public final class Bench implements Callable<Integer> {
   @Option(names = "--workers", defaultValue = "100,1000,2500,5000,10000", paramLabel = "N,N,...",
       description = "Fleet sizes to measure (default: ${DEFAULT-VALUE}).")
   String workers;
@@ -51,44 +55,58 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--profile", description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
   boolean profile;
 
-  @Mixin LogOptions log;
+  @Option(names = "--log-level", defaultValue = "warning", paramLabel = "LEVEL",
+      description = "The harness's own logging, a java.util.logging level (default: ${DEFAULT-VALUE}).")
+  String logLevel;
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Bench());
+    cli.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+        line.getErr().println("bench: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    System.exit(cli.execute(args));
+  }
 
   @Override
   public Integer call() throws Exception {
-    log.apply();
+    try {
+      Logger.getLogger("").setLevel(Level.parse(logLevel.toUpperCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--log-level '" + logLevel + "' is not a java.util.logging level");
+    }
     int[] sizes;
     try {
       sizes = LoadHarness.parseSizes(workers);
     } catch (IllegalArgumentException e) {
-      throw new UserError(e.getMessage());
+      throw new IllegalArgumentException(e.getMessage());
     }
     if (freshnessSamples < 0 || freshnessSamples > 1000 || !(churnMinutes >= 0) || churnMinutes > 600) {
-      throw new UserError("--freshness-samples must be 0..1000 and --churn-minutes 0..600");
+      throw new IllegalArgumentException("--freshness-samples must be 0..1000 and --churn-minutes 0..600");
     }
     if (seconds < 1 || seconds > 3600) {
-      throw new UserError("--seconds must be between 1 and 3600, got " + seconds);
+      throw new IllegalArgumentException("--seconds must be between 1 and 3600, got " + seconds);
     }
     List<LoadHarness.Run> runs;
     LoadHarness.Ingest ingest = null;
-    try {
-      LoadHarness harness = new LoadHarness(out, Duration.ofSeconds(seconds), profile);
-      runs = harness.run(sizes);
-      if (ingestSeconds > 0) {
-        ingest = harness.ingest(ingestSeconds);
-      }
-      if (freshnessSamples > 0) {
-        LoadHarness.Freshness f = harness.freshness(freshnessSamples);
-        System.out.println(String.format(Locale.ROOT, "freshness: %d changes, served after %.0f ms median, %.0f ms at most (poll interval %.0f ms)",
-            f.samples(), f.medianMs(), f.maxMs(), f.pollIntervalMs()));
-      }
-      if (churnMinutes > 0) {
-        LoadHarness.Churn c = harness.churn(200, Duration.ofMillis(100), Duration.ofSeconds(Math.round(churnMinutes * 60)), Duration.ofSeconds(30));
-        System.out.println(String.format(Locale.ROOT, "churn: %d join/leave cycles in %.1f min; live heap first half %.0f B, second half %.0f B "
-            + "(%+.1f%%); at most %d workers live at once", c.cycles(), c.minutes(), c.firstHalfMeanBytes(), c.secondHalfMeanBytes(),
-            100 * (c.secondHalfMeanBytes() / c.firstHalfMeanBytes() - 1), c.maxWorkersSeen()));
-      }
-    } catch (IllegalStateException e) {
-      throw new UserError(e.getMessage());
+    LoadHarness harness = new LoadHarness(out, Duration.ofSeconds(seconds), profile);
+    runs = harness.run(sizes);
+    if (ingestSeconds > 0) {
+      ingest = harness.ingest(ingestSeconds);
+    }
+    if (freshnessSamples > 0) {
+      LoadHarness.Freshness f = harness.freshness(freshnessSamples);
+      System.out.println(String.format(Locale.ROOT, "freshness: %d changes, served after %.0f ms median, %.0f ms at most (poll interval %.0f ms)",
+          f.samples(), f.medianMs(), f.maxMs(), f.pollIntervalMs()));
+    }
+    if (churnMinutes > 0) {
+      LoadHarness.Churn c = harness.churn(200, Duration.ofMillis(100), Duration.ofSeconds(Math.round(churnMinutes * 60)), Duration.ofSeconds(30));
+      System.out.println(String.format(Locale.ROOT, "churn: %d join/leave cycles in %.1f min; live heap first half %.0f B, second half %.0f B "
+          + "(%+.1f%%); at most %d workers live at once", c.cycles(), c.minutes(), c.firstHalfMeanBytes(), c.secondHalfMeanBytes(),
+          100 * (c.secondHalfMeanBytes() / c.firstHalfMeanBytes() - 1), c.maxWorkersSeen()));
     }
     System.out.println("| workers | polls | complete | gather median ms | p90 ms | max ms | vs Dynamo (1000 ms) | CPU ms/poll | % of a core | heap B/worker |");
     System.out.println("|---|---|---|---|---|---|---|---|---|---|");

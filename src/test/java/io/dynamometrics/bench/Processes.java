@@ -52,13 +52,18 @@ public final class Processes {
     return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
-  /** The jar this code runs from. */
+  /** The product jar the harness measures: {@code -Dbench.jar}, else {@code target/dynamo-metrics.jar}. */
   static String jar() {
-    try {
-      return Path.of(Processes.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot locate the running jar", e);
+    Path jar = Path.of(System.getProperty("bench.jar", "target/dynamo-metrics.jar")).toAbsolutePath();
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: build it first (mvn package, or bin/bench does it)");
     }
+    return jar.toString();
+  }
+
+  /** The class path of this process, for helpers that run in their own JVM. */
+  static String classPath() {
+    return System.getProperty("java.class.path");
   }
 
   static Process start(Path log, List<String> command) throws IOException {

@@ -101,7 +101,7 @@ public final class LoadHarness {
         c.flush(Duration.ofSeconds(5));
         double before = metric(port, "dynamo_metrics_events_total");
         double droppedBefore = metric(port, "dynamo_metrics_events_dropped_total") + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total");
-        List<String> cmd = List.of(Processes.java(), "-cp", Processes.jar(), EventFlood.class.getName(), url,
+        List<String> cmd = List.of(Processes.java(), "-cp", Processes.classPath(), EventFlood.class.getName(), url,
             "namespace.bench.kv-hit-rate", Integer.toString(seconds));
         Process flood = Processes.start(logs.resolve("flood.log"), cmd);
         flood.waitFor();

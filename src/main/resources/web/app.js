@@ -1,7 +1,8 @@
-// The fleet dashboard: polls /api/v1/fleet every second and /api/v1/history every five, and never
-// presents old numbers as current (a red banner and greyed numbers when data is not fresh).
+// The fleet dashboard: polls api/v1/fleet every second and api/v1/history every five, and never
+// presents old numbers as current (a red banner and greyed numbers when data is not fresh). Every
+// URL is relative, so the page works behind a proxy under a path prefix.
 "use strict";
-const state = { selected: null, sort: { key: "workerId", dir: 1 }, leaving: new Map(), lastFleet: null };
+const state = { selected: null, sort: { key: "workerId", dir: 1 }, leaving: new Map(), lastFleet: null, workerKv: {}, skewMs: 0 };
 const $ = (sel) => document.querySelector(sel);
 const key = (e) => `${e.namespace}/${e.component}/${e.endpoint}`;
 const pct = (v) => (v == null ? "–" : (100 * v).toFixed(1) + "%");
@@ -31,12 +32,12 @@ function renderStatus(fleet) {
   } else if (!s.transportConnected) {
     badge.textContent = "NATS down"; badge.classList.add("down");
     banner = "NATS is disconnected: no worker stats are arriving." +
-      (s.polls > 0 ? " The numbers below are the last ones received and are not current; workers drop off after 3 missed polls." : "");
+      (s.polls > 0 ? ` The numbers below are the last ones received and are not current; workers drop off after ${s.stalenessPolls} missed polls (--staleness).` : "");
   } else if (s.polls === 0) {
     badge.textContent = "waiting for first poll";
   } else if (!s.fresh) {
     badge.textContent = "stale"; badge.classList.add("down");
-    banner = `No completed poll for ${num(s.lastPollAgeSeconds, 0)} s: numbers below are not current.`;
+    banner = `No completed poll for ${num(s.lastPollAgeSeconds, 0)} s (more than ${s.stalenessPolls} poll intervals, --staleness): numbers below are not current.`;
   } else {
     badge.textContent = "live"; badge.classList.add("live");
   }
@@ -75,7 +76,7 @@ function row(w) {
   const slotUse = w.requestTotalSlots ? w.requestActiveSlots / w.requestTotalSlots : 0;
   tr.className = level(Math.max(kvUse, slotUse));
   tr.dataset.worker = w.workerId + (w.dpRank == null ? "" : "/" + w.dpRank);
-  const cells = [w.workerId, w.dpRank == null ? "–" : w.dpRank, null,
+  const cells = [w.workerId, w.dpRank == null ? "–" : w.dpRank, null, null,
     `${w.requestActiveSlots} / ${w.requestTotalSlots}`, w.requestsWaiting, pct(w.gpuCacheUsage),
     pct(w.prefixCacheHitRate), `${num(w.statsAgeSeconds, 1)} s`];
   cells.forEach((c, i) => {
@@ -84,10 +85,40 @@ function row(w) {
       const bar = document.createElement("span"); bar.className = "bar";
       const fill = document.createElement("span"); fill.style.width = `${Math.min(100, 100 * kvUse)}%`;
       bar.append(fill); td.append(bar, `${w.kvActiveBlocks} / ${w.kvTotalBlocks}`);
+    } else if (i === 3) {
+      td.append(strip(state.workerKv[w.workerId + "/" + (w.dpRank == null ? "" : w.dpRank)]));
     } else td.textContent = String(c);
     tr.append(td);
   });
   return tr;
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+function el(name, attrs, text) {
+  const e = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+// One worker's KV usage over the last 15 minutes: a cell per 15 s, coloured by level, so that a
+// worker that runs hot is seen at a glance down the table.
+function strip(cells) {
+  const svg = el("svg", { class: "heat", viewBox: "0 0 120 12", width: "120", height: "12" });
+  const values = (cells || []).filter((c) => c != null);
+  svg.dataset.cells = String(values.length);
+  const peak = values.length ? Math.max(...values) : null;
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", values.length ? `KV usage, last 15 min: now ${values[values.length - 1]}%, peak ${peak}%` : "no KV history yet");
+  (cells || []).forEach((c, i) => {
+    if (c == null) return;
+    const r = el("rect", { x: 2 * i, y: 0, width: 2, height: 12, class: level(c / 100) });
+    r.style.opacity = String(0.25 + 0.75 * c / 100);
+    svg.append(r);
+  });
+  const title = el("title", {}, values.length ? `KV usage over the last 15 minutes (a cell per 15 s): peak ${peak}%` : "no KV history yet");
+  svg.prepend(title);
+  return svg;
 }
 
 function sortValue(w, k) {
@@ -114,28 +145,78 @@ function renderTable(ep) {
   $("#workers tbody").replaceChildren(...rows);
   document.querySelectorAll("#workers th").forEach((th) => {
     const b = th.querySelector("button");
+    if (!b) return;
     if (b.dataset.sort === k) th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending"); else th.removeAttribute("aria-sort");
   });
 }
 
-function chart(id, points, field, scale) {
+// A chart with a time axis (minutes ago), a y range with its unit, and a readout of the value under
+// the pointer; focus it and use the arrow keys (Home, End) to move the readout without a mouse.
+const PLOT = { left: 40, right: 312, top: 8, bottom: 96 };
+function chart(id, points, field, scale, unit) {
   const svg = $(`#${id}`);
-  const vals = points.map((p) => (p[field] == null ? null : p[field] * scale));
-  const real = vals.filter((v) => v != null);
-  svg.dataset.points = String(real.length);
-  if (real.length < 2) { svg.innerHTML = '<text x="4" y="52">collecting…</text>'; return; }
-  const t0 = points[0].t, t1 = points[points.length - 1].t || t0 + 1;
-  const max = Math.max(...real, scale === 100 ? 1 : 0.001) * 1.1;
-  const xy = points.map((p, i) => vals[i] == null ? null :
-    `${(300 * (p.t - t0) / Math.max(1, t1 - t0)).toFixed(1)},${(100 - 100 * vals[i] / max).toFixed(1)}`).filter(Boolean);
-  svg.innerHTML = `<polyline points="${xy.join(" ")}"></polyline><text x="2" y="10">${max.toFixed(scale === 100 ? 0 : 2)}</text>`;
+  const now = Date.now() + state.skewMs; // the server's clock, which stamped the points
+  const data = points.filter((p) => p[field] != null).map((p) => ({ t: p.t, v: p[field] * scale }));
+  svg.dataset.points = String(data.length);
+  svg.replaceChildren();
+  if (data.length < 2) { svg.append(el("text", { x: 4, y: 52 }, "collecting…")); return; }
+  const windowMs = Math.max(60000, now - data[0].t);
+  const max = Math.max(...data.map((d) => d.v), unit === "%" ? 1 : 0.001) * 1.1;
+  const top = unit === "%" ? Math.min(100, Math.max(max, 1)) : max;
+  const x = (t) => PLOT.left + (PLOT.right - PLOT.left) * (1 - (now - t) / windowMs);
+  const y = (v) => PLOT.bottom - (PLOT.bottom - PLOT.top) * Math.min(1, v / top);
+  const fmt = (v) => (unit === "%" ? v.toFixed(v < 10 ? 1 : 0) + "%" : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+  // axes: y range with its unit, time in minutes ago
+  svg.append(el("line", { class: "axis", x1: PLOT.left, y1: PLOT.bottom, x2: PLOT.right, y2: PLOT.bottom }));
+  svg.append(el("text", { class: "tick y-max", x: PLOT.left - 3, y: PLOT.top + 4, "text-anchor": "end" }, fmt(top)));
+  svg.append(el("text", { class: "tick y-min", x: PLOT.left - 3, y: PLOT.bottom, "text-anchor": "end" }, unit === "%" ? "0%" : "0"));
+  const minutes = windowMs / 60000, step = minutes > 10 ? 5 : minutes > 4 ? 2 : 1;
+  for (let m = 0; m <= minutes + 1e-9; m += step) {
+    const tx = x(now - m * 60000);
+    svg.append(el("line", { class: "grid", x1: tx, y1: PLOT.top, x2: tx, y2: PLOT.bottom }));
+    svg.append(el("text", { class: "tick x", x: tx, y: PLOT.bottom + 12, "text-anchor": m === 0 ? "end" : "middle" }, m === 0 ? "now" : `${m} min ago`));
+  }
+  svg.append(el("polyline", { points: data.map((d) => `${x(d.t).toFixed(1)},${y(d.v).toFixed(1)}`).join(" ") }));
+  // the readout
+  const cursor = el("g", { class: "cursor", visibility: "hidden" });
+  const line = el("line", { y1: PLOT.top, y2: PLOT.bottom }), dot = el("circle", { r: 2.5 });
+  cursor.append(line, dot);
+  svg.append(cursor);
+  const out = document.getElementById(`${id}-readout`);
+  const show = (i) => {
+    i = Math.max(0, Math.min(data.length - 1, i));
+    svg.dataset.cursor = String(i);
+    const d = data[i], ago = (now - d.t) / 60000;
+    line.setAttribute("x1", x(d.t)); line.setAttribute("x2", x(d.t));
+    dot.setAttribute("cx", x(d.t)); dot.setAttribute("cy", y(d.v));
+    cursor.setAttribute("visibility", "visible");
+    out.textContent = `${fmt(d.v)} · ${ago < 0.1 ? "now" : ago.toFixed(1) + " min ago"}`;
+  };
+  svg._data = data;
+  svg.onpointermove = (e) => {
+    const vx = new DOMPoint(e.clientX, e.clientY).matrixTransform(svg.getScreenCTM().inverse()).x;
+    const t = now - windowMs * (1 - (vx - PLOT.left) / (PLOT.right - PLOT.left));
+    let best = 0;
+    data.forEach((d, i) => { if (Math.abs(d.t - t) < Math.abs(data[best].t - t)) best = i; });
+    show(best);
+  };
+  svg.onpointerleave = () => { cursor.setAttribute("visibility", "hidden"); out.textContent = ""; delete svg.dataset.cursor; };
+  svg.onkeydown = (e) => {
+    const at = svg.dataset.cursor == null ? data.length : Number(svg.dataset.cursor);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: data.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    show(to);
+  };
+  if (svg.dataset.cursor != null) show(Math.min(Number(svg.dataset.cursor), data.length - 1));
 }
 
 async function refreshFleet() {
   try {
-    const r = await fetch("/api/v1/fleet", { cache: "no-store" });
+    const r = await fetch("api/v1/fleet", { cache: "no-store" });
     const fleet = await r.json();
     state.lastFleet = fleet;
+    state.skewMs = fleet.status.serverTimeMillis - Date.now();
     renderStatus(fleet);
     renderSelector(fleet);
     const ep = fleet.endpoints.find((e) => key(e) === state.selected);
@@ -153,13 +234,14 @@ async function refreshHistory() {
   const [ns, component, endpoint] = state.selected.split("/");
   try {
     const q = new URLSearchParams({ namespace: ns, component, endpoint, window: "15m" });
-    const r = await fetch(`/api/v1/history?${q}`, { cache: "no-store" });
+    const r = await fetch(`api/v1/history?${q}`, { cache: "no-store" });
     if (!r.ok) return;
     const h = await r.json();
-    chart("chart-kv", h.points, "kvUsageRatio", 100);
-    chart("chart-slots", h.points, "slotsUsageRatio", 100);
-    chart("chart-waiting", h.points, "requestsWaiting", 1);
-    chart("chart-imbalance", h.points, "imbalanceRatio", 1);
+    chart("chart-kv", h.points, "kvUsageRatio", 100, "%");
+    chart("chart-slots", h.points, "slotsUsageRatio", 100, "%");
+    chart("chart-waiting", h.points, "requestsWaiting", 1, "requests");
+    chart("chart-imbalance", h.points, "imbalanceRatio", 1, "max/mean");
+    state.workerKv = (h.workerKv && h.workerKv.workers) || {};
   } catch (e) { /* the fleet refresh reports an unreachable service */ }
 }
 

@@ -21,6 +21,7 @@ import io.dynamometrics.web.FleetApi;
 import io.dynamometrics.web.History;
 import io.dynamometrics.web.StaticFiles;
 import io.dynamometrics.web.WebServer;
+import io.dynamometrics.web.WorkerKvHistory;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -50,6 +51,7 @@ final class Service implements AutoCloseable {
   private static final Duration HISTORY = Duration.ofMinutes(15);
 
   final History history;
+  private final WorkerKvHistory workerKv = new WorkerKvHistory();
   private final WebServer web;
   private volatile Transport transport;
   /** Nobody leads before {@link #start}: an election may still be running. */
@@ -68,7 +70,7 @@ final class Service implements AutoCloseable {
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages = Map.of(
         "/", new StaticFiles(),
-        "/api/v1/", new FleetApi(latest, history, this::connected, poll.interval(),
+        "/api/v1/", new FleetApi(latest, history, workerKv, this::connected, poll.interval(), poll.staleness,
             () -> !started ? "starting" : leading() ? "active" : "standby"));
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
@@ -106,6 +108,7 @@ final class Service implements AutoCloseable {
     all.add(new L2cPublisher(transport, leader));
     all.add(s -> hitRates.update(s, System.nanoTime()));
     all.add(history);
+    all.add(workerKv);
     PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
         new FleetState(poll.staleness, poll.maxWorkers), poll.interval(), all, workers, self);
     parts.add(targets);

@@ -30,13 +30,21 @@ public final class FleetApi implements HttpHandler {
   private final BooleanSupplier connected;
   private final Duration pollInterval;
   private final Supplier<String> mode;
+  private final WorkerKvHistory workerKv;
+  private final int stalenessPolls;
 
-  /** @param mode what this instance is doing now: {@code starting}, {@code active} or {@code standby} */
-  public FleetApi(Supplier<FleetSnapshot> fleet, History history, BooleanSupplier connected, Duration pollInterval, Supplier<String> mode) {
+  /**
+   * @param stalenessPolls polls a worker may miss before it leaves (--staleness), which the page names
+   * @param mode what this instance is doing now: {@code starting}, {@code active} or {@code standby}
+   */
+  public FleetApi(Supplier<FleetSnapshot> fleet, History history, WorkerKvHistory workerKv, BooleanSupplier connected,
+      Duration pollInterval, int stalenessPolls, Supplier<String> mode) {
     this.fleet = fleet;
     this.history = history;
+    this.workerKv = workerKv;
     this.connected = connected;
     this.pollInterval = pollInterval;
+    this.stalenessPolls = stalenessPolls;
     this.mode = mode;
   }
 
@@ -85,8 +93,9 @@ public final class FleetApi implements HttpHandler {
     status.put("polls", s.sequence());
     status.put("lastPollAgeSeconds", age);
     status.put("pollIntervalSeconds", pollInterval.toMillis() / 1000.0);
+    status.put("stalenessPolls", stalenessPolls);
     // Fresh: connected, and the last poll is recent; otherwise the page must not present numbers as current.
-    status.put("fresh", up && s.transportConnected() && age >= 0 && age <= 3 * pollInterval.toMillis() / 1000.0 + 1);
+    status.put("fresh", up && s.transportConnected() && age >= 0 && age <= stalenessPolls * pollInterval.toMillis() / 1000.0 + 1);
     status.put("serverTimeMillis", now);
     ArrayNode eps = root.putArray("endpoints");
     if (!currentMode.equals("active")) {
@@ -182,6 +191,19 @@ public final class FleetApi implements HttpHandler {
       number(o, "imbalanceRatio", p.imbalance());
       number(o, "kvHitRatio", p.hitRatio());
     }
+    ObjectNode kv = root.putObject("workerKv");
+    kv.put("bucketSeconds", WorkerKvHistory.BUCKET_MILLIS / 1000);
+    ObjectNode byWorker = kv.putObject("workers");
+    workerKv.read(t, System.currentTimeMillis()).forEach((k, cells) -> {
+      ArrayNode a = byWorker.putArray(k.workerId() + "/" + (k.hasRank() ? Integer.toString(k.dpRank()) : ""));
+      for (int c : cells) {
+        if (c < 0) {
+          a.addNull();
+        } else {
+          a.add(c);
+        }
+      }
+    });
     return root;
   }
 

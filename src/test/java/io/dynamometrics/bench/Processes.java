@@ -1,5 +1,6 @@
 package io.dynamometrics.bench;
 
+import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -71,16 +72,13 @@ public final class Processes {
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
   }
 
-  public static void awaitPort(int port, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try (Socket s = new Socket("127.0.0.1", port)) {
-        return;
-      } catch (IOException e) {
-        Thread.sleep(20);
-      }
-    }
-    throw new IllegalStateException("nothing listens on 127.0.0.1:" + port + " after " + timeout);
+  public static void awaitPort(int port, Duration timeout) {
+    await("something listening on 127.0.0.1:" + port).atMost(timeout).pollInterval(Duration.ofMillis(20))
+        .ignoreExceptionsInstanceOf(IOException.class).until(() -> {
+          try (Socket s = new Socket("127.0.0.1", port)) {
+            return true;
+          }
+        });
   }
 
   static void stop(Process p) throws InterruptedException {

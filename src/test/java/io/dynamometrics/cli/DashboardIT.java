@@ -9,6 +9,12 @@ import io.dynamometrics.it.Servers;
 import io.dynamometrics.sim.SimFleet;
 import io.dynamometrics.sim.WireGeneration;
 import io.dynamometrics.transport.LocalTransport;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,7 +57,7 @@ class DashboardIT {
     poll.endpoint = "load_metrics";
     poll.pollInterval = 0.25;
     poll.scrapeTimeout = 0.25;
-    poll.staleness = 3;
+    poll.staleness = 5; // not the default, so that the page is seen to name the configured value
     transport = new LocalTransport();
     fleet = new SimFleet(transport, new SimFleet.Config("dynamo", "VllmWorker", "load_metrics", 4, WireGeneration.G3, 1, 20, null)).start();
     service = new Service(serve, poll);
@@ -118,6 +124,27 @@ class DashboardIT {
     });
     screenshot("dashboard-live");
 
+    // Charts have a time axis in minutes ago and a y range with its unit; the readout follows the keyboard.
+    WebElement kvChart = browser.findElement(By.id("chart-kv"));
+    List<String> ticks = kvChart.findElements(By.cssSelector("text.tick.x")).stream().map(WebElement::getText).toList();
+    assertThat(ticks).contains("now").anyMatch(t -> t.matches("\\d+ min ago"));
+    assertThat(kvChart.findElement(By.cssSelector("text.y-max")).getText()).endsWith("%");
+    assertThat(kvChart.findElement(By.cssSelector("text.y-min")).getText()).isEqualTo("0%");
+    assertThat(browser.findElement(By.cssSelector("#chart-waiting text.y-min")).getText()).isEqualTo("0");
+    kvChart.sendKeys(Keys.END);
+    waitUpTo(5).until(d -> !d.findElement(By.id("chart-kv-readout")).getText().isEmpty());
+    assertThat(browser.findElement(By.id("chart-kv-readout")).getText()).matches("\\d+(\\.\\d)?% · (now|\\d+\\.\\d min ago)");
+    kvChart.sendKeys(Keys.HOME);
+    waitUpTo(5).until(d -> "0".equals(d.findElement(By.id("chart-kv")).getDomAttribute("data-cursor")));
+    new org.openqa.selenium.interactions.Actions(browser).moveToElement(browser.findElement(By.id("chart-slots"))).perform();
+    waitUpTo(5).until(d -> !d.findElement(By.id("chart-slots-readout")).getText().isEmpty());
+
+    // Each row carries its worker's KV usage over the last 15 minutes, with the current value.
+    waitUpTo(10).until(d -> d.findElements(By.cssSelector("#workers tbody tr svg.heat")).stream()
+        .allMatch(h -> Integer.parseInt(h.getDomAttribute("data-cells")) >= 1) && d.findElements(By.cssSelector("svg.heat")).size() == 4);
+    assertThat(browser.findElement(By.cssSelector("#workers tbody tr svg.heat")).getDomAttribute("aria-label"))
+        .matches("KV usage, last 15 min: now \\d+%, peak \\d+%");
+
     // Freeze the load so the page, the API and /metrics can be compared number for number.
     fleet.freeze(true);
     Thread.sleep(1500);
@@ -152,11 +179,51 @@ class DashboardIT {
     // NATS away: the page says so instead of showing old numbers as current.
     transport.setConnected(false);
     waitUpTo(20).until(d -> d.findElement(By.id("banner")).isDisplayed());
-    assertThat(browser.findElement(By.id("banner")).getText()).contains("NATS is disconnected");
+    assertThat(browser.findElement(By.id("banner")).getText()).contains("NATS is disconnected").contains("after 5 missed polls");
     assertThat(browser.findElement(By.id("status")).getText()).isEqualTo("NATS down");
     screenshot("dashboard-nats-down");
     transport.setConnected(true);
     waitUpTo(20).until(d -> !d.findElement(By.id("banner")).isDisplayed() && d.findElement(By.id("status")).getText().equals("live"));
+  }
+
+  /** Behind a proxy that serves the service under /dm/ and nothing else, the page and its API calls still work. */
+  @Test
+  void theDashboardWorksUnderAPathPrefix() throws Exception {
+    HttpServer proxy = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+    HttpClient http = HttpClient.newHttpClient();
+    java.util.Set<String> outside = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    proxy.createContext("/", ex -> {
+      if (!ex.getRequestURI().getPath().equals("/favicon.ico")) { // the browser's own guess, not the page's
+        outside.add(ex.getRequestURI().toString());
+      }
+      ex.sendResponseHeaders(404, -1);
+      ex.close();
+    });
+    proxy.createContext("/dm/", ex -> {
+      String rest = ex.getRequestURI().getRawPath().substring("/dm".length())
+          + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
+      try {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(base + rest)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        r.headers().firstValue("Content-Type").ifPresent(v -> ex.getResponseHeaders().set("Content-Type", v));
+        ex.sendResponseHeaders(r.statusCode(), r.body().length == 0 ? -1 : r.body().length);
+        ex.getResponseBody().write(r.body());
+      } catch (InterruptedException e) {
+        ex.sendResponseHeaders(502, -1);
+      }
+      ex.close();
+    });
+    proxy.start();
+    try {
+      browser.get("http://127.0.0.1:" + proxy.getAddress().getPort() + "/dm/");
+      waitUpTo(20).until(d -> rows(false).size() == 4 && d.findElement(By.id("status")).getText().equals("live"));
+      waitUpTo(20).until(d -> {
+        String drawn = d.findElement(By.id("chart-kv")).getDomAttribute("data-points");
+        return drawn != null && Integer.parseInt(drawn) >= 2;
+      });
+      assertThat(outside).as("requests that escaped the prefix").isEmpty();
+    } finally {
+      proxy.stop(0);
+    }
   }
 
   @Test

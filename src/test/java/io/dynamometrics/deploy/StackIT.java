@@ -1,5 +1,6 @@
 package io.dynamometrics.deploy;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,6 +28,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import java.io.IOException;
 
 /** deploy/ checked by the real tools: promtool, the Compose schema, and the stack run without Docker. */
 class StackIT {
@@ -121,7 +123,8 @@ class StackIT {
       }
       int prometheus = 9090 + offset;
       awaitData(prometheus, "llm_workers_registered", Duration.ofSeconds(60));
-      Thread.sleep(6000); // a few scrapes, so that rate() and increase() have two samples
+      // a few scrapes, so that rate() and increase() have two samples
+      awaitData(prometheus, "count_over_time(llm_workers_registered[1m]) >= 3", Duration.ofSeconds(30));
       List<String> empty = new ArrayList<>();
       int checked = 0;
       for (Dashboards.Query q : Dashboards.queries()) {
@@ -202,19 +205,9 @@ class StackIT {
     throw new IllegalStateException("no free port range for the stack");
   }
 
-  private static void awaitData(int port, String expr, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      try {
-        if (!query(port, expr).at("/data/result").isEmpty()) {
-          return;
-        }
-      } catch (java.io.IOException notYet) {
-        // Prometheus starting
-      }
-      Thread.sleep(500);
-    }
-    throw new AssertionError("Prometheus on " + port + " has no " + expr + " after " + timeout);
+  private static void awaitData(int port, String expr, Duration timeout) {
+    await("Prometheus on " + port + " has " + expr).atMost(timeout).pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsInstanceOf(IOException.class).until(() -> !query(port, expr).at("/data/result").isEmpty());
   }
 
   private static JsonNode query(int port, String expr) throws Exception {

@@ -1,5 +1,6 @@
 package io.dynamometrics.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,10 +24,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -49,23 +49,12 @@ class AggregatorIT {
 
   private Servers.Nats nats;
   private Connection client;
-  private final Started started = new Started();
+  @RegisterExtension final Started started = new Started();
 
   @BeforeAll
   void startNats() throws Exception {
-    nats = new Servers.Nats(Jar.LOGS);
-    client = Nats.connect(nats.url());
-  }
-
-  @AfterAll
-  void stopNats() throws Exception {
-    client.close();
-    nats.close();
-  }
-
-  @AfterEach
-  void stopProcesses() throws Exception {
-    started.close();
+    nats = started.nats();
+    client = started.server(Nats.connect(nats.url()));
   }
 
   private static String namespace() {
@@ -86,7 +75,7 @@ class AggregatorIT {
     List<String> args = new ArrayList<>(List.of("--namespace", ns, "--nats-server", nats.url(), "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--poll-interval", "0.25"));
     args.addAll(List.of(more));
-    started.process(Jar.start("aggregator-" + ns, args.toArray(String[]::new)));
+    started.jar("aggregator-" + ns, args.toArray(String[]::new));
     return port;
   }
 
@@ -316,17 +305,13 @@ class AggregatorIT {
   void servesWhileNatsIsAwayAndBecomesReadyWhenItArrives() throws Exception {
     int natsPort = Servers.freePort();
     int port = Servers.freePort();
-    started.process(Jar.start("aggregator-no-nats", "--nats-server", "nats://127.0.0.1:" + natsPort, "--host", "127.0.0.1",
-        "--port", Integer.toString(port), "--poll-interval", "0.25", "--component", "MyComponent", "--endpoint", "my_endpoint"));
+    started.jar("aggregator-no-nats", "--nats-server", "nats://127.0.0.1:" + natsPort, "--host", "127.0.0.1",
+        "--port", Integer.toString(port), "--poll-interval", "0.25", "--component", "MyComponent", "--endpoint", "my_endpoint");
     Jar.await(port, "/healthz", b -> true, WAIT);
     assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
     assertThat(Jar.get(port, "/metrics").body()).contains("dynamo_metrics_nats_connected 0.0");
     try (Servers.Nats late = new Servers.Nats(Jar.LOGS, natsPort)) {
-      long deadline = System.nanoTime() + WAIT.toNanos();
-      while (Jar.get(port, "/readyz").statusCode() != 200 && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
-      assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
+      await().atMost(WAIT).until(() -> Jar.get(port, "/readyz").statusCode(), s -> s == 200);
       assertThat(Jar.get(port, "/metrics").body()).contains("dynamo_metrics_nats_connected 1.0");
     }
     assertThat(Files.readString(Jar.LOGS.resolve("aggregator-no-nats.log"))).doesNotContain("\tat ");

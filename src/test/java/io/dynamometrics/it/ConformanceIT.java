@@ -37,13 +37,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import java.util.Objects;
 
 /**
  * The packaged service against real NVIDIA Dynamo: the runtime, KV router and mock worker of each
@@ -65,7 +66,7 @@ class ConformanceIT {
   private Servers.Etcd etcd;
   private Connection client;
   private Map<String, String> env;
-  private final Started started = new Started();
+  @RegisterExtension final Started started = new Started();
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   static Stream<String> runtimes() {
@@ -82,23 +83,11 @@ class ConformanceIT {
 
   @BeforeAll
   void startServers() throws Exception {
-    nats = new Servers.Nats(Jar.LOGS, Servers.freePort(), "-js", "-sd", Files.createTempDirectory("js").toString());
-    etcd = new Servers.Etcd(Jar.LOGS);
-    client = Nats.connect(nats.url());
+    nats = started.nats("-js", "-sd", Files.createTempDirectory("js").toString());
+    etcd = started.etcd();
+    client = started.server(Nats.connect(nats.url()));
+    started.server(pool::shutdownNow);
     env = RealDynamo.env(nats.url(), etcd.url());
-  }
-
-  @AfterAll
-  void stopServers() throws Exception {
-    pool.shutdownNow();
-    client.close();
-    etcd.close();
-    nats.close();
-  }
-
-  @AfterEach
-  void stopProcesses() throws Exception {
-    started.close();
   }
 
   private void need(String kind, String version) throws Exception {
@@ -128,7 +117,7 @@ class ConformanceIT {
     List<String> args = new ArrayList<>(List.of("--namespace", ns, "--nats-server", nats.url(), "--host", "127.0.0.1",
         "--port", Integer.toString(port)));
     args.addAll(List.of(more));
-    return started.process(Jar.start("conformance-" + ns + "-" + port, Map.of("ETCD_ENDPOINTS", etcd.url()), args.toArray(String[]::new)));
+    return started.jar("conformance-" + ns + "-" + port, Map.of("ETCD_ENDPOINTS", etcd.url()), args.toArray(String[]::new));
   }
 
   /** Starts the service on a free port; returns the port. */
@@ -438,17 +427,16 @@ class ConformanceIT {
     return events;
   }
 
-  private static JsonNode awaitL2c(List<JsonNode> events, int endpoints) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      for (int i = events.size() - 1; i >= 0; i--) {
-        if (events.get(i).path("endpoints").size() == endpoints) {
-          return events.get(i);
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no l2c event with " + endpoints + " endpoints within " + WAIT + ": " + events);
+  private static JsonNode awaitL2c(List<JsonNode> events, int endpoints) {
+    return Awaitility.await("an l2c event with " + endpoints + " endpoints").atMost(WAIT).pollInterval(Duration.ofMillis(50))
+        .until(() -> {
+          for (int i = events.size() - 1; i >= 0; i--) {
+            if (events.get(i).path("endpoints").size() == endpoints) {
+              return events.get(i);
+            }
+          }
+          return null;
+        }, Objects::nonNull);
   }
 
   /**

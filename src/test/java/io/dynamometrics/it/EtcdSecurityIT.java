@@ -17,10 +17,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /**
@@ -40,14 +39,14 @@ class EtcdSecurityIT {
   private Servers.Etcd etcd; // TLS, users and passwords
   private Servers.Etcd certEtcd; // TLS, client certificates required
   private Servers.Nats nats;
-  private final Started started = new Started();
+  @RegisterExtension final Started started = new Started();
 
   @BeforeAll
   void start() throws Exception {
     ca = new TestCa("etcd", "client");
-    etcd = new Servers.Etcd(Jar.LOGS, ca.cert("etcd"), ca.key("etcd"), null);
-    certEtcd = new Servers.Etcd(Jar.LOGS, ca.cert("etcd"), ca.key("etcd"), ca.ca());
-    nats = new Servers.Nats(Jar.LOGS);
+    etcd = started.server(new Servers.Etcd(Jar.LOGS, ca.cert("etcd"), ca.key("etcd"), null));
+    certEtcd = started.server(new Servers.Etcd(Jar.LOGS, ca.cert("etcd"), ca.key("etcd"), ca.ca()));
+    nats = started.nats();
     // etcd 3.4 over its JSON gateway: root (required to enable auth), then a read-write user for us
     admin("/v3/auth/user/add", Map.of("name", "root", "password", ROOT_PASSWORD), null);
     admin("/v3/auth/role/add", Map.of("name", "root"), null);
@@ -63,17 +62,6 @@ class EtcdSecurityIT {
     assertThat(admin("/v3/kv/range", Map.of("key", "AA=="), token).has("error")).isFalse();
   }
 
-  @AfterAll
-  void stop() throws Exception {
-    nats.close();
-    etcd.close();
-    certEtcd.close();
-  }
-
-  @AfterEach
-  void stopProcesses() throws Exception {
-    started.close();
-  }
 
   private JsonNode admin(String path, Map<String, ?> body, String token) throws Exception {
     HttpClient http = HttpClient.newBuilder().sslContext(TlsFiles.load(Path.of(ca.ca()), null, null, null, "test").clientContext()).build();
@@ -98,9 +86,9 @@ class EtcdSecurityIT {
   @Test
   void claimAndRegistrationsWorkOverTlsWithAUserAndPassword() throws Exception {
     Map<String, String> env = env(PASSWORD);
-    started.process(Jar.start("etcdsec-mock", env, "mock-worker", "--namespace", "sec", "--workers", "2", "--nats-server", nats.url(), "--etcd"));
+    started.jar("etcdsec-mock", env, "mock-worker", "--namespace", "sec", "--workers", "2", "--nats-server", nats.url(), "--etcd");
     int port = Servers.freePort();
-    started.process(Jar.start("etcdsec-agg", env, aggregatorArgs("sec", port)));
+    started.jar("etcdsec-agg", env, aggregatorArgs("sec", port));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 2
         && Jar.samples(b, "llm_workers_registered").stream().anyMatch(l -> l.endsWith(" 2.0")), WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), TlsFiles.load(Path.of(ca.ca()), null, null, null, "test").clientContext(), "dynamo", PASSWORD);
@@ -126,7 +114,7 @@ class EtcdSecurityIT {
         "ETCD_AUTH_CLIENT_CERT", ca.cert("client"), "ETCD_AUTH_CLIENT_KEY", ca.keyAs("client", "encrypted"),
         "ETCD_AUTH_CLIENT_KEY_PASSWORD_FILE", password.toString());
     int port = Servers.freePort();
-    started.process(Jar.start("etcdsec-cert-agg", env, aggregatorArgs("sec-cert", port)));
+    started.jar("etcdsec-cert-agg", env, aggregatorArgs("sec-cert", port));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0"), WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(certEtcd.url())),
         TlsFiles.load(Path.of(ca.ca()), Path.of(ca.cert("client")), Path.of(ca.key("client")), null, "test").clientContext(), null, null);

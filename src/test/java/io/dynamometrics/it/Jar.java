@@ -11,6 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Runs the packaged service as a user would, and reads its HTTP endpoints. */
 public final class Jar {
@@ -64,22 +67,19 @@ public final class Jar {
   }
 
   /** Polls {@code path} until its body satisfies {@code ok}; returns that body. */
-  public static String await(int port, String path, Predicate<String> ok, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      try {
-        HttpResponse<String> r = get(port, path);
-        last = r.body();
-        if (r.statusCode() == 200 && ok.test(last)) {
-          return last;
-        }
-      } catch (IOException notYet) {
-        // starting up
-      }
-      Thread.sleep(100);
+  public static String await(int port, String path, Predicate<String> ok, Duration timeout) {
+    AtomicReference<String> last = new AtomicReference<>("");
+    try {
+      return Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).ignoreExceptionsInstanceOf(IOException.class)
+          .until(() -> {
+            HttpResponse<String> r = get(port, path);
+            last.set(r.body());
+            return r;
+          }, r -> r.statusCode() == 200 && ok.test(r.body()))
+          .body();
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("condition not met on " + path + " within " + timeout + "; last body:\n" + last.get());
     }
-    throw new AssertionError("condition not met on " + path + " within " + timeout + "; last body:\n" + last);
   }
 
   /** The lines of a /metrics body that start with {@code name} followed by '{' or ' '. */

@@ -4,30 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Aggregator and mock worker against nats-servers that require credentials or TLS. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NatsAuthIT {
   private static final Duration WAIT = Duration.ofSeconds(25);
-  private final Started started = new Started();
-
-  @AfterEach
-  void stop() throws Exception {
-    started.close();
-  }
+  @RegisterExtension final Started started = new Started();
 
   private Servers.Nats nats(String... args) throws Exception {
-    Servers.Nats n = new Servers.Nats(Jar.LOGS, Servers.freePort(), args);
-    started.server(n);
-    return n;
+    return started.nats(args);
   }
 
   private int fleet(Servers.Nats nats, Map<String, String> env, String name) throws Exception {
-    started.process(Jar.start("auth-mock-" + name, env, "mock-worker", "--workers", "2", "--nats-server", nats.url()));
+    started.jar("auth-mock-" + name, env, "mock-worker", "--workers", "2", "--nats-server", nats.url());
     int port = Servers.freePort();
-    started.process(Jar.start("auth-agg-" + name, env, "--component", "MyComponent", "--endpoint", "my_endpoint",
-        "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25"));
+    started.jar("auth-agg-" + name, env, "--component", "MyComponent", "--endpoint", "my_endpoint",
+        "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25");
     return port;
   }
 
@@ -51,16 +46,16 @@ class NatsAuthIT {
     Servers.Nats secure = nats("--tls", "--tlscert", ca.cert("server"), "--tlskey", ca.key("server"), "--tlscacert", ca.ca(), "--tlsverify");
     String url = "tls://127.0.0.1:" + secure.port;
     Map<String, String> env = Map.of("NATS_TLS_CA", ca.ca(), "NATS_TLS_CERT", ca.cert("client"), "NATS_TLS_KEY", ca.keyAs("client", "pkcs1"));
-    started.process(Jar.start("tls-mock", env, "mock-worker", "--workers", "2", "--nats-server", url));
+    started.jar("tls-mock", env, "mock-worker", "--workers", "2", "--nats-server", url);
     int port = Servers.freePort();
-    started.process(Jar.start("tls-agg", env, "--component", "MyComponent", "--endpoint", "my_endpoint",
-        "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25"));
+    started.jar("tls-agg", env, "--component", "MyComponent", "--endpoint", "my_endpoint",
+        "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25");
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
     // Without a client certificate the server closes the connection after the TLS 1.3 handshake,
     // which the client cannot tell from a slow server: it keeps serving, not ready, and retries.
     int noCertPort = Servers.freePort();
-    started.process(Jar.start("tls-agg-nocert", Map.of("NATS_TLS_CA", ca.ca()), "--nats-server", url,
-        "--host", "127.0.0.1", "--port", Integer.toString(noCertPort)));
+    started.jar("tls-agg-nocert", Map.of("NATS_TLS_CA", ca.ca()), "--nats-server", url,
+        "--host", "127.0.0.1", "--port", Integer.toString(noCertPort));
     Jar.await(noCertPort, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0"), WAIT);
     assertThat(Jar.get(noCertPort, "/readyz").statusCode()).isEqualTo(503);
   }

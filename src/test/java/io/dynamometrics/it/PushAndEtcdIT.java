@@ -1,5 +1,6 @@
 package io.dynamometrics.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dynamometrics.etcd.EtcdClient;
@@ -11,10 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /** Push mode against a real Pushgateway, and the etcd claim, failover and registrations against a real etcd. */
@@ -25,23 +25,12 @@ class PushAndEtcdIT {
 
   private Servers.Nats nats;
   private Servers.Etcd etcd;
-  private final Started started = new Started();
+  @RegisterExtension final Started started = new Started();
 
   @BeforeAll
   void startServers() throws Exception {
-    nats = new Servers.Nats(Jar.LOGS);
-    etcd = new Servers.Etcd(Jar.LOGS);
-  }
-
-  @AfterAll
-  void stopServers() throws Exception {
-    etcd.close();
-    nats.close();
-  }
-
-  @AfterEach
-  void stopProcesses() throws Exception {
-    started.close();
+    nats = started.nats();
+    etcd = started.etcd();
   }
 
   private static String namespace() {
@@ -183,10 +172,6 @@ class PushAndEtcdIT {
     etcd.restart(Duration.ofSeconds(3));
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 1, WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), null, null, null);
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (client.get(Layout.INSTANCES.singleton(ns)) == null && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-    }
-    assertThat(client.get(Layout.INSTANCES.singleton(ns))).as("the claim is held again").isNotNull();
+    await("the claim is held again").atMost(WAIT).until(() -> client.get(Layout.INSTANCES.singleton(ns)) != null);
   }
 }

@@ -1,5 +1,6 @@
 package io.dynamometrics.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
@@ -16,9 +17,15 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import java.io.IOException;
 
 /** TLS and basic auth on every endpoint, checked with an HTTP client and a real Prometheus scraping through both. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebConfigIT {
+  @RegisterExtension final Started started = new Started();
+
   /** The case that once passed unprotected: client certificates required, a client without one must not get in. */
   @Test
   void everyEndpointNeedsAClientCertificateAndThePasswordAndPrometheusScrapesThroughBoth() throws Exception {
@@ -30,30 +37,20 @@ class WebConfigIT {
         + "basic_auth_users:\n  prometheus: '" + hash + "'\n");
 
     int port = Servers.freePort();
-    Process agg = Jar.start("webconfig-aggregator", "--web-config", dir.resolve("web.yml").toString(), "--host", "127.0.0.1",
+    started.jar("webconfig-aggregator", "--web-config", dir.resolve("web.yml").toString(), "--host", "127.0.0.1",
         "--port", Integer.toString(port), "--nats-server", "nats://127.0.0.1:" + Servers.freePort());
-    Process prometheus = null;
-    try {
       HttpClient https = HttpClient.newBuilder().sslContext(TlsFiles.load(Path.of(ca.ca()), Path.of(ca.cert("prometheus")),
           Path.of(ca.key("prometheus")), null, "test client").clientContext()).build();
       HttpClient noCertificate = HttpClient.newBuilder()
           .sslContext(TlsFiles.load(Path.of(ca.ca()), null, null, null, "test CA").clientContext()).build();
       URI healthz = URI.create("https://localhost:" + port + "/healthz");
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      int status = 0;
-      while (System.nanoTime() < deadline) {
-        try {
-          status = https.send(HttpRequest.newBuilder(healthz).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-          break;
-        } catch (java.io.IOException starting) {
-          Thread.sleep(200);
-        }
-      }
+      int status = await().atMost(Duration.ofSeconds(20)).ignoreExceptionsInstanceOf(IOException.class)
+          .until(() -> https.send(HttpRequest.newBuilder(healthz).build(), HttpResponse.BodyHandlers.discarding()).statusCode(), s -> true);
       assertThat(status).as("no credentials").isEqualTo(401);
       int withoutCertificate;
       try {
         withoutCertificate = noCertificate.send(get(healthz, "prometheus", "scrape-pw"), HttpResponse.BodyHandlers.discarding()).statusCode();
-      } catch (java.io.IOException refused) {
+      } catch (IOException refused) {
         withoutCertificate = -1;
       }
       assertThat(withoutCertificate).as("a client with the password but no certificate is refused in TLS").isEqualTo(-1);
@@ -67,7 +64,7 @@ class WebConfigIT {
       try {
         plainWorked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
             .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-      } catch (java.io.IOException refused) {
+      } catch (IOException refused) {
         plainWorked = false;
       }
       assertThat(plainWorked).isFalse();
@@ -78,26 +75,14 @@ class WebConfigIT {
           + "      cert_file: " + ca.cert("prometheus") + "\n      key_file: " + ca.key("prometheus") + "\n"
           + "    basic_auth:\n      username: prometheus\n      password: scrape-pw\n"
           + "    static_configs:\n      - targets: ['127.0.0.1:" + port + "']\n");
-      prometheus = Servers.start(Jar.LOGS.resolve("webconfig-prometheus.log"), Servers.binary("prometheus"),
+      started.process(Servers.start(Jar.LOGS.resolve("webconfig-prometheus.log"), Servers.binary("prometheus"),
           "--config.file=" + dir.resolve("prometheus.yml"), "--storage.tsdb.path=" + dir.resolve("data"),
-          "--web.listen-address=127.0.0.1:" + promPort);
-      String health = "";
-      deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (System.nanoTime() < deadline && !health.equals("up")) {
-        Thread.sleep(500);
-        try {
-          String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + promPort + "/api/v1/targets")).build(),
-              HttpResponse.BodyHandlers.ofString()).body();
-          health = new ObjectMapper().readTree(body).at("/data/activeTargets/0/health").asText();
-        } catch (java.io.IOException starting) {
-          // Prometheus starting
-        }
-      }
-      assertThat(health).as("Prometheus scrapes through mutual TLS and basic auth").isEqualTo("up");
-    } finally {
-      Servers.stop(prometheus, Duration.ofSeconds(5));
-      Servers.stop(agg, Duration.ofSeconds(5));
-    }
+          "--web.listen-address=127.0.0.1:" + promPort));
+      URI targets = URI.create("http://127.0.0.1:" + promPort + "/api/v1/targets");
+      await("Prometheus scrapes through mutual TLS and basic auth").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+          .ignoreExceptionsInstanceOf(IOException.class)
+          .until(() -> new ObjectMapper().readTree(HttpClient.newHttpClient().send(HttpRequest.newBuilder(targets).build(),
+              HttpResponse.BodyHandlers.ofString()).body()).at("/data/activeTargets/0/health").asText(), "up"::equals);
     assertThat(Files.readString(Jar.LOGS.resolve("webconfig-aggregator.log"))).doesNotContain("scrape-pw");
   }
 

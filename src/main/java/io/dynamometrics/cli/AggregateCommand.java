@@ -1,13 +1,17 @@
 package io.dynamometrics.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.etcd.Election;
 import io.dynamometrics.etcd.EtcdClient;
 import io.dynamometrics.etcd.Layout;
 import io.dynamometrics.etcd.Registrations;
 import io.dynamometrics.transport.NatsTransport;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -31,9 +35,11 @@ final class AggregateCommand implements Callable<Integer> {
   @Mixin PushOptions push;
   @Mixin EtcdOptions etcd;
 
-  @picocli.CommandLine.Option(names = "--standby",
-      description = "With --etcd: when another aggregator holds the singleton key, wait and take over when it goes "
-          + "(instead of exiting). A standby exports only its own health and dynamo_metrics_leader 0.")
+  @picocli.CommandLine.Option(
+      names = "--standby",
+      description =
+          "With --etcd: when another aggregator holds the singleton key, wait and take over when it goes "
+              + "(instead of exiting). A standby exports only its own health and dynamo_metrics_leader 0.")
   boolean standby;
 
   @Mixin LogOptions log;
@@ -61,15 +67,25 @@ final class AggregateCommand implements Callable<Integer> {
       if (etcd.enabled) {
         EtcdClient client = etcd.client();
         Layout layout = etcd.layout();
-        String value = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-            .put("component_name", poll.component).put("endpoint_name", poll.endpoint).toString();
-        election = new Election(client, layout.singleton(poll.namespace), value,
-            Duration.ofSeconds(10), Duration.ofSeconds(5), Duration.ofSeconds(1));
+        String value =
+            new ObjectMapper()
+                .createObjectNode()
+                .put("component_name", poll.component)
+                .put("endpoint_name", poll.endpoint)
+                .toString();
+        election =
+            new Election(
+                client,
+                layout.singleton(poll.namespace),
+                value,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1));
         try {
           election.start(standby);
         } catch (Election.HeldElsewhere e) {
           throw new UserError(e.getMessage());
-        } catch (java.io.IOException e) { // its message names the etcd endpoint and what went wrong
+        } catch (IOException e) { // its message names the etcd endpoint and what went wrong
           throw new UserError(e.getMessage());
         }
         registrations = new Registrations(client, poll.namespace);
@@ -81,8 +97,13 @@ final class AggregateCommand implements Callable<Integer> {
       if (election != null) {
         service.own(election); // closed first: a standby can take over while we stop
       }
-      java.util.logging.Logger.getLogger(AggregateCommand.class.getName())
-          .info("serving http://" + serve.host + ":" + service.port() + "/ (dashboard), /metrics, /api/v1/fleet");
+      Logger.getLogger(AggregateCommand.class.getName())
+          .info(
+              "serving http://"
+                  + serve.host
+                  + ":"
+                  + service.port()
+                  + "/ (dashboard), /metrics, /api/v1/fleet");
       awaitShutdown();
     } finally {
       service.close(); // stop polling first, then drain and close NATS
@@ -91,31 +112,40 @@ final class AggregateCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Blocks until SIGINT or SIGTERM; the try-with-resources above then stops everything in order. */
+  /**
+   * Blocks until SIGINT or SIGTERM; the try-with-resources above then stops everything in order.
+   */
   static void awaitShutdown() throws InterruptedException {
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch done = new CountDownLatch(1);
     Thread main = Thread.currentThread();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      stop.countDown();
-      try {
-        done.await(java.time.Duration.ofSeconds(5).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-      } catch (InterruptedException ignored) {
-        // exiting anyway
-      }
-    }, "shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop.countDown();
+                  try {
+                    done.await(Duration.ofSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
+                  } catch (InterruptedException ignored) {
+                    // exiting anyway
+                  }
+                },
+                "shutdown"));
     try {
       stop.await();
     } finally {
       // The caller stops everything when this returns; let the hook return right after that.
-      Thread.ofPlatform().daemon().start(() -> {
-        try {
-          main.join(4500);
-        } catch (InterruptedException ignored) {
-          // exiting anyway
-        }
-        done.countDown();
-      });
+      Thread.ofPlatform()
+          .daemon()
+          .start(
+              () -> {
+                try {
+                  main.join(4500);
+                } catch (InterruptedException ignored) {
+                  // exiting anyway
+                }
+                done.countDown();
+              });
     }
   }
 

@@ -29,23 +29,39 @@ final class DemoCommand implements Callable<Integer> {
   @Mixin ServeOptions serve;
   @Mixin LogOptions log;
 
-  @Option(names = "--workers", defaultValue = "8", paramLabel = "N",
+  @Option(
+      names = "--workers",
+      defaultValue = "8",
+      paramLabel = "N",
       description = "Simulated workers (default: ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--poll-interval", defaultValue = "1", paramLabel = "SECONDS",
+  @Option(
+      names = "--poll-interval",
+      defaultValue = "1",
+      paramLabel = "SECONDS",
       description = "Seconds between polls, at least 0.1 (default: ${DEFAULT-VALUE}).")
   double pollInterval;
 
-  @Option(names = "--churn", defaultValue = "120", paramLabel = "SECONDS",
-      description = "Every this many seconds one worker leaves and a new one joins; 0 for a fixed fleet (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--churn",
+      defaultValue = "120",
+      paramLabel = "SECONDS",
+      description =
+          "Every this many seconds one worker leaves and a new one joins; 0 for a fixed fleet (default: ${DEFAULT-VALUE}).")
   double churn;
 
-  @Option(names = "--seed", paramLabel = "S", description = "Random seed, for a reproducible demo (default: random).")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      description = "Random seed, for a reproducible demo (default: random).")
   Long seed;
 
-  @Option(names = "--nats-server", paramLabel = "URL",
-      description = "Run the simulated workers and the aggregator on this real NATS server instead of in process.")
+  @Option(
+      names = "--nats-server",
+      paramLabel = "URL",
+      description =
+          "Run the simulated workers and the aggregator on this real NATS server instead of in process.")
   String natsServer;
 
   @Override
@@ -74,14 +90,28 @@ final class DemoCommand implements Callable<Integer> {
       service.close();
       throw e;
     }
-    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(poll.namespace, poll.component, poll.endpoint, workers,
-        WireGeneration.G3, seed != null ? seed : System.nanoTime(), 2, Duration.ofMillis(Math.round(churn * 1000))));
+    SimFleet fleet =
+        new SimFleet(
+            transport,
+            new SimFleet.Config(
+                poll.namespace,
+                poll.component,
+                poll.endpoint,
+                workers,
+                WireGeneration.G3,
+                seed != null ? seed : System.nanoTime(),
+                2,
+                Duration.ofMillis(Math.round(churn * 1000))));
     try {
       fleet.start();
       service.start(transport, poll);
       String host = serve.host.equals("0.0.0.0") ? "localhost" : serve.host;
       String base = "http://" + host + ":" + service.port();
-      LOG.info("demo running: " + workers + " simulated workers " + (natsServer == null ? "in process" : "on " + natsServer));
+      LOG.info(
+          "demo running: "
+              + workers
+              + " simulated workers "
+              + (natsServer == null ? "in process" : "on " + natsServer));
       System.out.println();
       System.out.println("  dashboard  " + base + "/");
       System.out.println("  metrics    " + base + "/metrics");

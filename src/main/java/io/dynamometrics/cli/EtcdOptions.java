@@ -7,15 +7,21 @@ import picocli.CommandLine.Option;
 
 /** etcd: off by default; endpoints and credentials from Dynamo's ETCD_* variables. */
 final class EtcdOptions {
-  @Option(names = "--etcd",
-      description = "Use etcd (ETCD_ENDPOINTS, default http://localhost:2379; ETCD_AUTH_USERNAME/PASSWORD, "
-          + "ETCD_AUTH_CA/CLIENT_CERT/CLIENT_KEY): claim the singleton key as Dynamo does, and discover workers "
-          + "from their registrations.")
+  @Option(
+      names = "--etcd",
+      description =
+          "Use etcd (ETCD_ENDPOINTS, default http://localhost:2379; ETCD_AUTH_USERNAME/PASSWORD, "
+              + "ETCD_AUTH_CA/CLIENT_CERT/CLIENT_KEY): claim the singleton key as Dynamo does, and discover workers "
+              + "from their registrations.")
   boolean enabled;
 
-  @Option(names = "--etcd-layout", defaultValue = "instances", paramLabel = "LAYOUT",
-      description = "Key layout to claim and register under: 'instances' (Dynamo v0.3.0+) or 'components' "
-          + "(earlier). Registrations are read in both (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--etcd-layout",
+      defaultValue = "instances",
+      paramLabel = "LAYOUT",
+      description =
+          "Key layout to claim and register under: 'instances' (Dynamo v0.3.0+) or 'components' "
+              + "(earlier). Registrations are read in both (default: ${DEFAULT-VALUE}).")
   String layoutName;
 
   Layout layout() {

@@ -4,7 +4,10 @@ import picocli.CommandLine.Option;
 
 /** How much to log; shared by every command. */
 final class LogOptions {
-  @Option(names = "--log-level", defaultValue = "${env:DYN_LOG:-info}", paramLabel = "LEVEL",
+  @Option(
+      names = "--log-level",
+      defaultValue = "${env:DYN_LOG:-info}",
+      paramLabel = "LEVEL",
       description = "error, warn, info, debug or trace (env DYN_LOG; default: ${DEFAULT-VALUE}).")
   String logLevel = "info";
 

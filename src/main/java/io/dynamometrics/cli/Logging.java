@@ -1,6 +1,8 @@
 package io.dynamometrics.cli;
 
+import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.logging.ConsoleHandler;
@@ -13,17 +15,21 @@ import java.util.logging.Logger;
 final class Logging {
   private Logging() {}
 
-  /** @throws IllegalArgumentException naming the value when {@code level} is unknown */
+  /**
+   * @throws IllegalArgumentException naming the value when {@code level} is unknown
+   */
   static void configure(String level) {
-    Level jul = switch (level.toLowerCase(Locale.ROOT)) {
-      case "error" -> Level.SEVERE;
-      case "warn", "warning" -> Level.WARNING;
-      case "info" -> Level.INFO;
-      case "debug" -> Level.FINE;
-      case "trace" -> Level.FINEST;
-      default -> throw new IllegalArgumentException(
-          "unknown log level '" + level + "' (expected error, warn, info, debug or trace)");
-    };
+    Level jul =
+        switch (level.toLowerCase(Locale.ROOT)) {
+          case "error" -> Level.SEVERE;
+          case "warn", "warning" -> Level.WARNING;
+          case "info" -> Level.INFO;
+          case "debug" -> Level.FINE;
+          case "trace" -> Level.FINEST;
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown log level '" + level + "' (expected error, warn, info, debug or trace)");
+        };
     Logger root = Logger.getLogger("");
     for (var h : root.getHandlers()) {
       root.removeHandler(h);
@@ -34,7 +40,8 @@ final class Logging {
     root.addHandler(handler);
     root.setLevel(jul);
     // jnats is chatty at INFO about each reconnect attempt; our own state log says what matters.
-    Logger.getLogger("io.nats").setLevel(jul.intValue() < Level.INFO.intValue() ? jul : Level.WARNING);
+    Logger.getLogger("io.nats")
+        .setLevel(jul.intValue() < Level.INFO.intValue() ? jul : Level.WARNING);
   }
 
   private static final class OneLine extends Formatter {
@@ -42,19 +49,20 @@ final class Logging {
     public String format(LogRecord r) {
       String name = r.getLoggerName() == null ? "" : r.getLoggerName();
       name = name.substring(name.lastIndexOf('.') + 1);
-      StringBuilder sb = new StringBuilder(128)
-          .append(Instant.ofEpochMilli(r.getMillis()))
-          .append(' ')
-          .append(String.format("%-5s", label(r.getLevel())))
-          .append(' ')
-          .append(name)
-          .append(": ")
-          .append(formatMessage(r))
-          .append('\n');
+      StringBuilder sb =
+          new StringBuilder(128)
+              .append(Instant.ofEpochMilli(r.getMillis()))
+              .append(' ')
+              .append(String.format("%-5s", label(r.getLevel())))
+              .append(' ')
+              .append(name)
+              .append(": ")
+              .append(formatMessage(r))
+              .append('\n');
       if (r.getThrown() != null) {
-        var out = new java.io.ByteArrayOutputStream();
-        r.getThrown().printStackTrace(new PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
-        sb.append(out.toString(java.nio.charset.StandardCharsets.UTF_8));
+        var out = new ByteArrayOutputStream();
+        r.getThrown().printStackTrace(new PrintStream(out, true, StandardCharsets.UTF_8));
+        sb.append(out.toString(StandardCharsets.UTF_8));
       }
       return sb.toString();
     }

@@ -2,7 +2,9 @@ package io.dynamometrics.cli;
 
 import picocli.CommandLine;
 
-/** Entry point: parses the command line and turns user mistakes into one clear line and exit code 2. */
+/**
+ * Entry point: parses the command line and turns user mistakes into one clear line and exit code 2.
+ */
 public final class Main {
   private Main() {}
 
@@ -17,7 +19,12 @@ public final class Main {
     cli.setParameterExceptionHandler(
         (ex, a) -> {
           ex.getCommandLine().getErr().println("dynamo-metrics: " + ex.getMessage());
-          ex.getCommandLine().getErr().println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for more information.");
+          ex.getCommandLine()
+              .getErr()
+              .println(
+                  "Try '"
+                      + ex.getCommandLine().getCommandSpec().qualifiedName()
+                      + " --help' for more information.");
           return 2;
         });
     cli.setExecutionExceptionHandler(

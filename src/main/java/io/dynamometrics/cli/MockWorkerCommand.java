@@ -3,9 +3,11 @@ package io.dynamometrics.cli;
 import io.dynamometrics.etcd.EtcdLeases;
 import io.dynamometrics.sim.LeaseSource;
 import io.dynamometrics.sim.SimFleet;
-import io.dynamometrics.wire.Subjects;
 import io.dynamometrics.sim.WireGeneration;
 import io.dynamometrics.transport.NatsTransport;
+import io.dynamometrics.wire.Subjects;
+import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
@@ -27,38 +29,64 @@ import picocli.CommandLine.Option;
 final class MockWorkerCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(MockWorkerCommand.class.getName());
 
-  @Option(names = "--namespace", defaultValue = "${env:DYN_NAMESPACE:-dynamo}", paramLabel = "NS",
+  @Option(
+      names = "--namespace",
+      defaultValue = "${env:DYN_NAMESPACE:-dynamo}",
+      paramLabel = "NS",
       description = "Dynamo namespace (env DYN_NAMESPACE; default: ${DEFAULT-VALUE}).")
   String namespace;
 
-  @Option(names = "--component", defaultValue = "MyComponent", paramLabel = "NAME",
+  @Option(
+      names = "--component",
+      defaultValue = "MyComponent",
+      paramLabel = "NAME",
       description = "Component name (default: ${DEFAULT-VALUE}).")
   String component;
 
-  @Option(names = "--endpoint", defaultValue = "my_endpoint", paramLabel = "NAME",
+  @Option(
+      names = "--endpoint",
+      defaultValue = "my_endpoint",
+      paramLabel = "NAME",
       description = "Endpoint that reports load metrics (default: ${DEFAULT-VALUE}).")
   String endpoint;
 
-  @Option(names = "--workers", defaultValue = "1", paramLabel = "N",
+  @Option(
+      names = "--workers",
+      defaultValue = "1",
+      paramLabel = "N",
       description = "Simulated workers, each with its own lease id (default: ${DEFAULT-VALUE}).")
   int workers;
 
-  @Option(names = "--wire", defaultValue = "g3", paramLabel = "GEN",
-      description = "Wire generation to imitate: g1 (hashed names, flat metrics), g2 (plain names, flat), "
-          + "g3 (plain names, nested metrics) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--wire",
+      defaultValue = "g3",
+      paramLabel = "GEN",
+      description =
+          "Wire generation to imitate: g1 (hashed names, flat metrics), g2 (plain names, flat), "
+              + "g3 (plain names, nested metrics) (default: ${DEFAULT-VALUE}).")
   String wire;
 
-  @Option(names = "--seed", paramLabel = "S",
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
       description = "Random seed, for a reproducible load (default: random).")
   Long seed;
 
-  @Option(names = "--events-per-second", defaultValue = "2", paramLabel = "R",
-      description = "Mean requests routed to each worker per second, each publishing one hit-rate event "
-          + "(traffic waves and one hot worker vary it) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--events-per-second",
+      defaultValue = "2",
+      paramLabel = "R",
+      description =
+          "Mean requests routed to each worker per second, each publishing one hit-rate event "
+              + "(traffic waves and one hot worker vary it) (default: ${DEFAULT-VALUE}).")
   double eventsPerSecond;
 
-  @Option(names = "--churn", defaultValue = "0", paramLabel = "SECONDS",
-      description = "Every this many seconds one worker leaves and a new one joins (decimals allowed); 0 keeps the fleet fixed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--churn",
+      defaultValue = "0",
+      paramLabel = "SECONDS",
+      description =
+          "Every this many seconds one worker leaves and a new one joins (decimals allowed); 0 keeps the fleet fixed (default: ${DEFAULT-VALUE}).")
   double churn;
 
   @Mixin NatsOptions nats;
@@ -72,7 +100,8 @@ final class MockWorkerCommand implements Callable<Integer> {
       throw new UserError("--workers must be between 1 and 100000, got " + workers);
     }
     if (!(eventsPerSecond >= 0) || eventsPerSecond > 100_000) {
-      throw new UserError("--events-per-second must be between 0 and 100000, got " + eventsPerSecond);
+      throw new UserError(
+          "--events-per-second must be between 0 and 100000, got " + eventsPerSecond);
     }
     if (!(churn >= 0) || churn > 86_400) {
       throw new UserError("--churn must be between 0 and 86400 seconds, got " + churn);
@@ -89,17 +118,43 @@ final class MockWorkerCommand implements Callable<Integer> {
       etcdLeases = new EtcdLeases(etcd.client(), etcd.layout(), namespace, component, endpoint);
     }
     NatsTransport transport = nats.open();
-    SimFleet fleet = new SimFleet(transport, new SimFleet.Config(namespace, component, endpoint, workers, gen, s, eventsPerSecond,
-        java.time.Duration.ofMillis(Math.round(churn * 1000))),
-        etcdLeases == null ? null : registered(etcdLeases, gen.serviceName(namespace, component)));
+    SimFleet fleet =
+        new SimFleet(
+            transport,
+            new SimFleet.Config(
+                namespace,
+                component,
+                endpoint,
+                workers,
+                gen,
+                s,
+                eventsPerSecond,
+                Duration.ofMillis(Math.round(churn * 1000))),
+            etcdLeases == null
+                ? null
+                : registered(etcdLeases, gen.serviceName(namespace, component)));
     try {
       try {
         fleet.start();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         throw new UserError("cannot register workers in etcd: " + e.getMessage());
       }
-      LOG.info(workers + " simulated " + gen + " worker(s) of " + namespace + "/" + component + "/" + endpoint
-          + " on " + nats.url + " (seed " + s + "), leases " + summarize(fleet));
+      LOG.info(
+          workers
+              + " simulated "
+              + gen
+              + " worker(s) of "
+              + namespace
+              + "/"
+              + component
+              + "/"
+              + endpoint
+              + " on "
+              + nats.url
+              + " (seed "
+              + s
+              + "), leases "
+              + summarize(fleet));
       AggregateCommand.awaitShutdown();
     } finally {
       fleet.close();
@@ -111,12 +166,15 @@ final class MockWorkerCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Lease ids from etcd, each registered under the worker's endpoint subject, as Dynamo workers do. */
+  /**
+   * Lease ids from etcd, each registered under the worker's endpoint subject, as Dynamo workers do.
+   */
   private LeaseSource registered(EtcdLeases leases, String service) {
     return new LeaseSource() {
       @Override
-      public long acquire() throws java.io.IOException {
-        return leases.acquire(Subjects.endpoint(service, endpoint, 0).replaceAll("-0$", "-{lease}"));
+      public long acquire() throws IOException {
+        return leases.acquire(
+            Subjects.endpoint(service, endpoint, 0).replaceAll("-0$", "-{lease}"));
       }
 
       @Override

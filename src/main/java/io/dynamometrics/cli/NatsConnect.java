@@ -1,15 +1,18 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.net.Endpoints;
 import io.dynamometrics.transport.NatsAuth;
 import io.dynamometrics.transport.NatsTransport;
 import java.io.IOException;
 import java.time.Duration;
-import io.dynamometrics.net.Endpoints;
 import java.util.Set;
-import javax.net.ssl.SSLContext;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
 
-/** Turns {@code --nats-server} and the {@code NATS_AUTH_*} variables into a transport, or a clear error. */
+/**
+ * Turns {@code --nats-server} and the {@code NATS_AUTH_*} variables into a transport, or a clear
+ * error.
+ */
 final class NatsConnect {
   private static final Logger LOG = Logger.getLogger(NatsConnect.class.getName());
 
@@ -32,8 +35,14 @@ final class NatsConnect {
       String refused = transport.awaitFirstConnect(Duration.ofSeconds(3));
       if (refused != null) {
         transport.close();
-        throw new UserError("NATS at " + url + " refused the credentials (" + auth + "): " + refused
-            + (refused.startsWith("TLS") ? "" : "; check the NATS_AUTH_* variables"));
+        throw new UserError(
+            "NATS at "
+                + url
+                + " refused the credentials ("
+                + auth
+                + "): "
+                + refused
+                + (refused.startsWith("TLS") ? "" : "; check the NATS_AUTH_* variables"));
       }
       return transport;
     } catch (IOException e) {

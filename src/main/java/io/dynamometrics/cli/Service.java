@@ -54,31 +54,54 @@ final class Service implements AutoCloseable {
   private final WorkerKvHistory workerKv = new WorkerKvHistory();
   private final WebServer web;
   private volatile Transport transport;
+
   /** Nobody leads before {@link #start}: an election may still be running. */
   private volatile BooleanSupplier leader = () -> false;
+
   private volatile boolean started;
   private final SelfMetrics self;
 
   Service(ServeOptions serve, PollOptions poll) {
     JvmMetrics.builder().register(registry);
     // registered before NATS is even tried, so /metrics tells "not connected" from the first moment
-    self = new SelfMetrics(registry, Main.version(), this::connected, () -> {
-      Transport t = transport;
-      return t == null ? 0 : t.refusals();
-    }, () -> leader.getAsBoolean());
+    self =
+        new SelfMetrics(
+            registry,
+            Main.version(),
+            this::connected,
+            () -> {
+              Transport t = transport;
+              return t == null ? 0 : t.refusals();
+            },
+            () -> leader.getAsBoolean());
     registry.register(new FleetCollector(latest, hitRates, this::leading));
     history = new History(hitRates, HISTORY);
-    Map<String, HttpHandler> pages = Map.of(
-        "/", new StaticFiles(),
-        "/api/v1/", new FleetApi(latest, history, workerKv, this::connected, poll.interval(), poll.staleness,
-            () -> !started ? "starting" : leading() ? "active" : "standby"));
+    Map<String, HttpHandler> pages =
+        Map.of(
+            "/", new StaticFiles(),
+            "/api/v1/",
+                new FleetApi(
+                    latest,
+                    history,
+                    workerKv,
+                    this::connected,
+                    poll.interval(),
+                    poll.staleness,
+                    () -> !started ? "starting" : leading() ? "active" : "standby"));
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
     } catch (BindException e) {
-      throw new UserError("cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage()
-          + " (is another instance running? choose another with --port)");
+      throw new UserError(
+          "cannot listen on "
+              + serve.host
+              + ":"
+              + serve.port
+              + ": "
+              + e.getMessage()
+              + " (is another instance running? choose another with --port)");
     } catch (IOException e) {
-      throw new UserError("cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage());
+      throw new UserError(
+          "cannot listen on " + serve.host + ":" + serve.port + ": " + e.getMessage());
     }
   }
 
@@ -93,7 +116,8 @@ final class Service implements AutoCloseable {
    * @param leader whether this instance leads now (publishes l2c, pushes, exports fleet series)
    * @param workers where workers register, or {@code null} without etcd
    */
-  void start(Transport transport, PollOptions poll, BooleanSupplier leader, WorkerRegistry workers) {
+  void start(
+      Transport transport, PollOptions poll, BooleanSupplier leader, WorkerRegistry workers) {
     this.transport = transport;
     this.leader = leader;
     this.started = true;
@@ -101,7 +125,12 @@ final class Service implements AutoCloseable {
     if (poll.component != null && poll.endpoint != null) {
       targets = Targets.fixed(new Target(poll.namespace, poll.component, poll.endpoint));
     } else {
-      targets = Targets.discovered(new Discovery(transport, poll.namespace, poll.timeout()), poll.component, poll.endpoint, DISCOVERY_REFRESH);
+      targets =
+          Targets.discovered(
+              new Discovery(transport, poll.namespace, poll.timeout()),
+              poll.component,
+              poll.endpoint,
+              DISCOVERY_REFRESH);
     }
     List<Consumer<FleetSnapshot>> all = new ArrayList<>();
     all.add(latest);
@@ -109,24 +138,45 @@ final class Service implements AutoCloseable {
     all.add(s -> hitRates.update(s, System.nanoTime()));
     all.add(history);
     all.add(workerKv);
-    PollLoop loop = new PollLoop(transport, new Poller(transport, poll.timeout(), self), targets,
-        new FleetState(poll.staleness, poll.maxWorkers), poll.interval(), all, workers, self);
+    PollLoop loop =
+        new PollLoop(
+            transport,
+            new Poller(transport, poll.timeout(), self),
+            targets,
+            new FleetState(poll.staleness, poll.maxWorkers),
+            poll.interval(),
+            all,
+            workers,
+            self);
     parts.add(targets);
     parts.add(loop);
     HitRateSubscriber events = new HitRateSubscriber(transport, poll.namespace, hitRates, self);
     self.eventsDroppedByTransport(poll.namespace, events::dropped);
     parts.add(events);
     loop.start();
-    LOG.info("aggregating " + (poll.component != null && poll.endpoint != null
-        ? poll.namespace + "/" + poll.component + "/" + poll.endpoint
-        : "every endpoint with load metrics in namespace " + poll.namespace)
-        + ", polling every " + poll.pollInterval + " s");
+    LOG.info(
+        "aggregating "
+            + (poll.component != null && poll.endpoint != null
+                ? poll.namespace + "/" + poll.component + "/" + poll.endpoint
+                : "every endpoint with load metrics in namespace " + poll.namespace)
+            + ", polling every "
+            + poll.pollInterval
+            + " s");
   }
 
   /** Also pushes to a Pushgateway while leading; call after {@link #start}. */
   void push(PushOptions push) {
     self.pushEnabled();
-    parts.add(new Pusher(registry, push.url, push.job, push.instance(), push.interval(), push.keepOnExit, leader, self));
+    parts.add(
+        new Pusher(
+            registry,
+            push.url,
+            push.job,
+            push.instance(),
+            push.interval(),
+            push.keepOnExit,
+            leader,
+            self));
   }
 
   /** Stops with this service (in reverse order of adding). */

@@ -16,6 +16,8 @@ public final class Election implements BooleanSupplier, AutoCloseable {
 
   /** The key is held by another instance and this one may not wait for it. */
   public static final class HeldElsewhere extends Exception {
+    private static final long serialVersionUID = 1L;
+
     public HeldElsewhere(String message) {
       super(message, null, false, false);
     }
@@ -34,7 +36,8 @@ public final class Election implements BooleanSupplier, AutoCloseable {
   private volatile long lastRenewNanos;
   private volatile Thread thread;
 
-  public Election(EtcdClient etcd, String key, String value, Duration ttl, Duration keepAlive, Duration retry) {
+  public Election(
+      EtcdClient etcd, String key, String value, Duration ttl, Duration keepAlive, Duration retry) {
     this.etcd = etcd;
     this.key = key;
     this.value = value;
@@ -53,7 +56,12 @@ public final class Election implements BooleanSupplier, AutoCloseable {
     if (!tryClaim()) {
       String holder = etcd.get(key);
       if (!standby) {
-        throw new HeldElsewhere("another aggregator holds " + key + " (" + holder + "); stop it, or run this one with --standby to take over when it goes");
+        throw new HeldElsewhere(
+            "another aggregator holds "
+                + key
+                + " ("
+                + holder
+                + "); stop it, or run this one with --standby to take over when it goes");
       }
       LOG.info("standing by: another aggregator holds " + key + " (" + holder + ")");
     }
@@ -105,10 +113,14 @@ public final class Election implements BooleanSupplier, AutoCloseable {
     }
   }
 
-  /** Steps down once most of the TTL passed without a renewal, so the old lease cannot outlive our claim. */
+  /**
+   * Steps down once most of the TTL passed without a renewal, so the old lease cannot outlive our
+   * claim.
+   */
   private void stepDownIfLate(String why) {
     long sinceRenew = System.nanoTime() - lastRenewNanos;
-    if (sinceRenew > Duration.ofSeconds(ttlSeconds).minus(keepAlive.dividedBy(2)).minusSeconds(1).toNanos()) {
+    if (sinceRenew
+        > Duration.ofSeconds(ttlSeconds).minus(keepAlive.dividedBy(2)).minusSeconds(1).toNanos()) {
       stepDown(why);
     }
   }
@@ -136,7 +148,13 @@ public final class Election implements BooleanSupplier, AutoCloseable {
       try {
         etcd.revokeLease(lease);
       } catch (IOException e) {
-        LOG.warning("could not revoke lease " + Long.toHexString(lease) + " (it expires by itself in " + ttlSeconds + " s): " + e.getMessage());
+        LOG.warning(
+            "could not revoke lease "
+                + Long.toHexString(lease)
+                + " (it expires by itself in "
+                + ttlSeconds
+                + " s): "
+                + e.getMessage());
       }
     }
   }

@@ -37,7 +37,8 @@ public final class EtcdClient {
 
   /**
    * @param endpoints base URLs such as {@code http://127.0.0.1:2379}
-   * @param ssl for {@code https} endpoints with a private CA or client certificate, else {@code null}
+   * @param ssl for {@code https} endpoints with a private CA or client certificate, else {@code
+   *     null}
    * @param user for etcd authentication, or {@code null}
    */
   public EtcdClient(List<URI> endpoints, SSLContext ssl, String user, String password) {
@@ -110,7 +111,9 @@ public final class EtcdClient {
     call("/v3/kv/deleterange", obj("key", b64(key)));
   }
 
-  /** @param end the base64 range end, or {@code null} for the single key */
+  /**
+   * @param end the base64 range end, or {@code null} for the single key
+   */
   private Map<String, String> range(String key, String end) throws IOException {
     ObjectNode req = obj("key", b64(key));
     if (end != null) {
@@ -123,7 +126,10 @@ public final class EtcdClient {
     return out;
   }
 
-  /** The smallest key greater than every key with {@code prefix}: the prefix with its last byte plus one. */
+  /**
+   * The smallest key greater than every key with {@code prefix}: the prefix with its last byte plus
+   * one.
+   */
   static byte[] rangeEnd(String prefix) {
     byte[] b = prefix.getBytes(StandardCharsets.UTF_8);
     b[b.length - 1]++; // prefixes end in '/', never in 0xFF
@@ -149,13 +155,17 @@ public final class EtcdClient {
     throw last;
   }
 
-  private JsonNode send(URI base, String path, ObjectNode body, boolean mayAuthenticate) throws IOException {
-    HttpRequest.Builder req = HttpRequest.newBuilder(base.resolve(path))
-        .timeout(Duration.ofSeconds(3))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+  private JsonNode send(URI base, String path, ObjectNode body, boolean mayAuthenticate)
+      throws IOException {
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(base.resolve(path))
+            .timeout(Duration.ofSeconds(3))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
     if (mayAuthenticate && user != null && token == null) {
-      authenticate(base); // an etcd with auth enabled refuses anonymous requests with a message that names no token
+      authenticate(
+          base); // an etcd with auth enabled refuses anonymous requests with a message that names
+      // no token
     }
     String t = token;
     if (t != null) {
@@ -166,29 +176,51 @@ public final class EtcdClient {
       resp = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-      throw new IOException("cannot reach etcd at " + base + " (" + why + ")" + tlsHint(base, e), e);
+      throw new IOException(
+          "cannot reach etcd at " + base + " (" + why + ")" + tlsHint(base, e), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted talking to etcd at " + base);
     }
     JsonNode r;
     try {
-      r = JSON.readTree(resp.body().isEmpty() ? "{}" : resp.body().lines().findFirst().orElse("{}"));
+      r =
+          JSON.readTree(
+              resp.body().isEmpty() ? "{}" : resp.body().lines().findFirst().orElse("{}"));
     } catch (IOException e) {
-      if (resp.body().contains("CommonName")) { // etcd 3.4's gateway, with --client-cert-auth and auth enabled
-        throw new EtcdError("etcd at " + base + " takes users from client certificates, which its JSON gateway cannot use: "
-            + "it refuses password authentication from a client that presents a certificate (" + resp.body().strip() + ")");
+      if (resp.body()
+          .contains("CommonName")) { // etcd 3.4's gateway, with --client-cert-auth and auth enabled
+        throw new EtcdError(
+            "etcd at "
+                + base
+                + " takes users from client certificates, which its JSON gateway cannot use: "
+                + "it refuses password authentication from a client that presents a certificate ("
+                + resp.body().strip()
+                + ")");
       }
-      throw new IOException("etcd at " + base + " answered " + resp.statusCode() + " with something that is not JSON");
+      throw new IOException(
+          "etcd at "
+              + base
+              + " answered "
+              + resp.statusCode()
+              + " with something that is not JSON");
     }
-    String error = r.path("error").isObject() ? r.path("error").path("message").asText() : r.path("error").asText(r.path("message").asText(""));
+    String error =
+        r.path("error").isObject()
+            ? r.path("error").path("message").asText()
+            : r.path("error").asText(r.path("message").asText(""));
     if (resp.statusCode() / 100 != 2 || !error.isEmpty()) {
-      if (mayAuthenticate && user != null && (resp.statusCode() == 401 || error.contains("token") || error.contains("authenticat"))) {
+      if (mayAuthenticate
+          && user != null
+          && (resp.statusCode() == 401
+              || error.contains("token")
+              || error.contains("authenticat"))) {
         authenticate(base);
         return send(base, path, body, false);
       }
       String reason = error.isEmpty() ? resp.body() : error;
-      throw new EtcdError("etcd at " + base + path + " answered " + resp.statusCode() + ": " + reason, reason);
+      throw new EtcdError(
+          "etcd at " + base + path + " answered " + resp.statusCode() + ": " + reason, reason);
     }
     return r;
   }
@@ -205,7 +237,10 @@ public final class EtcdClient {
     if (all.contains("PKIX") || all.contains("certification path")) {
       return "; its certificate is not trusted: set ETCD_AUTH_CA to the CA that signed it";
     }
-    if (all.contains("Broken pipe") || all.contains("reset") || all.contains("bad_certificate") || all.contains("certificate_required")) {
+    if (all.contains("Broken pipe")
+        || all.contains("reset")
+        || all.contains("bad_certificate")
+        || all.contains("certificate_required")) {
       return "; it may require a client certificate: set ETCD_AUTH_CLIENT_CERT and ETCD_AUTH_CLIENT_KEY";
     }
     return "";
@@ -219,10 +254,18 @@ public final class EtcdClient {
     try {
       r = send(base, "/v3/auth/authenticate", req, false);
     } catch (EtcdError e) {
-      if (e.reason() == null) { // not an answer to these credentials (the gateway's certificate refusal)
+      if (e.reason()
+          == null) { // not an answer to these credentials (the gateway's certificate refusal)
         throw e;
       }
-      throw new EtcdError("etcd at " + base + " refused ETCD_AUTH_USERNAME " + user + " with its ETCD_AUTH_PASSWORD (" + e.reason() + ")");
+      throw new EtcdError(
+          "etcd at "
+              + base
+              + " refused ETCD_AUTH_USERNAME "
+              + user
+              + " with its ETCD_AUTH_PASSWORD ("
+              + e.reason()
+              + ")");
     }
     token = r.path("token").asText(null);
     if (token == null) {
@@ -253,13 +296,17 @@ public final class EtcdClient {
 
   /** etcd answered with an error (as opposed to not answering). */
   public static final class EtcdError extends IOException {
+    private static final long serialVersionUID = 1L;
+
     private final String reason;
 
     EtcdError(String message) {
       this(message, null);
     }
 
-    /** @param reason what etcd itself answered, or {@code null} */
+    /**
+     * @param reason what etcd itself answered, or {@code null}
+     */
     EtcdError(String message, String reason) {
       super(message);
       this.reason = reason;

@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * Registers simulated workers the way Dynamo's do: one etcd lease each (10 s, kept alive every 5 s),
- * whose id is the worker's id, and a registration key on it. For {@code mock-worker --etcd}.
+ * Registers simulated workers the way Dynamo's do: one etcd lease each (10 s, kept alive every 5
+ * s), whose id is the worker's id, and a registration key on it. For {@code mock-worker --etcd}.
  */
 public final class EtcdLeases implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(EtcdLeases.class.getName());
@@ -27,15 +27,18 @@ public final class EtcdLeases implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final ScheduledExecutorService keepAlive =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("etcd-keepalive").factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("etcd-keepalive").factory());
 
-  public EtcdLeases(EtcdClient etcd, Layout layout, String namespace, String component, String endpoint) {
+  public EtcdLeases(
+      EtcdClient etcd, Layout layout, String namespace, String component, String endpoint) {
     this.etcd = etcd;
     this.layout = layout;
     this.namespace = namespace;
     this.component = component;
     this.endpoint = endpoint;
-    keepAlive.scheduleAtFixedRate(this::renewAll, 5, 5, TimeUnit.SECONDS);
+    // ends with the executor in close(); renewAll logs its own failures, so no future is needed
+    var unused = keepAlive.scheduleAtFixedRate(this::renewAll, 5, 5, TimeUnit.SECONDS);
   }
 
   /** A new registered worker: its lease id. */
@@ -43,8 +46,12 @@ public final class EtcdLeases implements AutoCloseable {
     long lease = etcd.grantLease(TTL_SECONDS);
     String subject = subjectFor.replace("{lease}", Long.toHexString(lease));
     String idField = layout == Layout.COMPONENTS ? "lease_id" : "instance_id";
-    ObjectNode registration = JSON.createObjectNode().put("component", component).put("endpoint", endpoint).put("namespace", namespace)
-        .put(idField, lease);
+    ObjectNode registration =
+        JSON.createObjectNode()
+            .put("component", component)
+            .put("endpoint", endpoint)
+            .put("namespace", namespace)
+            .put(idField, lease);
     registration.putObject("transport").put("nats_tcp", subject);
     String value = registration.toString();
     etcd.put(layout.registration(namespace, component, endpoint, lease), value, lease);
@@ -66,7 +73,7 @@ public final class EtcdLeases implements AutoCloseable {
     for (long lease : leases) {
       try {
         etcd.keepAlive(lease);
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) { // a throw would silently end the schedule
         LOG.warning("cannot renew lease " + Long.toHexString(lease) + ": " + e.getMessage());
       }
     }

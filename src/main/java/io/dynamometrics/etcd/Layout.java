@@ -2,7 +2,10 @@ package io.dynamometrics.etcd;
 
 import java.util.Locale;
 
-/** Where Dynamo keeps its keys in etcd: before v0.3.0 ({@code components}) and since ({@code instances}). */
+/**
+ * Where Dynamo keeps its keys in etcd: before v0.3.0 ({@code components}) and since ({@code
+ * instances}).
+ */
 public enum Layout {
   /** G1/G2: {@code {ns}/components/{comp}/{ep}:{lease}}. */
   COMPONENTS,
@@ -13,7 +16,8 @@ public enum Layout {
     try {
       return valueOf(s.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown etcd layout '" + s + "' (expected components or instances)");
+      throw new IllegalArgumentException(
+          "unknown etcd layout '" + s + "' (expected components or instances)");
     }
   }
 

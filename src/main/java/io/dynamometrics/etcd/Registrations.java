@@ -1,6 +1,7 @@
 package io.dynamometrics.etcd;
 
 import io.dynamometrics.fleet.Target;
+import io.dynamometrics.poll.WorkerRegistry;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -8,7 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** The workers registered in etcd under both of Dynamo's layouts, by endpoint. */
-public final class Registrations implements io.dynamometrics.poll.WorkerRegistry {
+public final class Registrations implements WorkerRegistry {
   private final EtcdClient etcd;
   private final String namespace;
 

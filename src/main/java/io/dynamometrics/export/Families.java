@@ -13,6 +13,8 @@ import java.util.List;
 
 /** Accumulates the data points of one metric family while the collector walks the fleet. */
 final class Families {
+  private static final String RESERVED_SUFFIX = "_total";
+
   private Families() {}
 
   static final class Gauge {
@@ -44,7 +46,9 @@ final class Families {
     private final String help;
     private final List<CounterDataPointSnapshot> points = new ArrayList<>();
 
-    /** @param name without the {@code _total} suffix, which the exposition adds */
+    /**
+     * @param name without the {@code _total} suffix, which the exposition adds
+     */
     Counter(String name, String help) {
       this.name = name;
       this.help = help;
@@ -61,8 +65,6 @@ final class Families {
     }
   }
 
-  private static final String RESERVED_SUFFIX = "_total";
-
   /**
    * Metadata for {@code name}. Dynamo's dashboards read a gauge named {@code llm_kv_blocks_total};
    * the Prometheus client rejects gauge names ending in {@code _total} (a reserved suffix), so that
@@ -73,7 +75,8 @@ final class Families {
     if (!name.endsWith(RESERVED_SUFFIX)) {
       return new MetricMetadata(name, help);
     }
-    MetricMetadata m = new MetricMetadata(name.substring(0, name.length() - RESERVED_SUFFIX.length()), help);
+    MetricMetadata m =
+        new MetricMetadata(name.substring(0, name.length() - RESERVED_SUFFIX.length()), help);
     try {
       for (String fieldName : new String[] {"name", "prometheusName"}) {
         Field f = MetricMetadata.class.getDeclaredField(fieldName);
@@ -81,7 +84,8 @@ final class Families {
         f.set(m, name);
       }
     } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot name gauge " + name + " with this Prometheus client", e);
+      throw new IllegalStateException(
+          "cannot name gauge " + name + " with this Prometheus client", e);
     }
     return m;
   }

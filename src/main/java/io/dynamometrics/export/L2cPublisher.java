@@ -33,9 +33,13 @@ public final class L2cPublisher implements Consumer<FleetSnapshot> {
     for (EndpointFleet e : snapshot.endpoints()) {
       Target t = e.target();
       List<StatsEndpoint> endpoints =
-          e.workers().stream().map(w -> new StatsEndpoint(w.subject(), w.key().workerId(), w.metrics())).toList();
+          e.workers().stream()
+              .map(w -> new StatsEndpoint(w.subject(), w.key().workerId(), w.metrics()))
+              .toList();
       Aggregates a = e.aggregates();
-      byte[] event = L2cEncoder.encode(endpoints, a == null ? null : a.loadAvg(), a == null ? null : a.loadStd());
+      byte[] event =
+          L2cEncoder.encode(
+              endpoints, a == null ? null : a.loadAvg(), a == null ? null : a.loadStd());
       transport.publish(Subjects.l2c(t.namespace(), t.component(), t.endpoint()), event);
     }
   }

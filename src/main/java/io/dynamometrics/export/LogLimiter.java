@@ -1,5 +1,6 @@
 package io.dynamometrics.export;
 
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -15,7 +16,7 @@ final class LogLimiter {
   private final long periodNanos;
   private final ConcurrentHashMap<String, Window> windows = new ConcurrentHashMap<>();
 
-  LogLimiter(Logger log, java.time.Duration period) {
+  LogLimiter(Logger log, Duration period) {
     this.log = log;
     this.periodNanos = period.toNanos();
   }
@@ -23,15 +24,21 @@ final class LogLimiter {
   void log(Level level, String key, String message) {
     long now = System.nanoTime();
     long[] suppressed = {-1};
-    windows.compute(key, (k, w) -> {
-      if (w == null || now - w.startNanos >= periodNanos) {
-        suppressed[0] = w == null ? 0 : w.suppressed;
-        return new Window(now, 0);
-      }
-      return new Window(w.startNanos, w.suppressed + 1);
-    });
+    windows.compute(
+        key,
+        (k, w) -> {
+          if (w == null || now - w.startNanos >= periodNanos) {
+            suppressed[0] = w == null ? 0 : w.suppressed;
+            return new Window(now, 0);
+          }
+          return new Window(w.startNanos, w.suppressed + 1);
+        });
     if (suppressed[0] >= 0) {
-      log.log(level, suppressed[0] == 0 ? message : message + " (and " + suppressed[0] + " more like it since the last report)");
+      log.log(
+          level,
+          suppressed[0] == 0
+              ? message
+              : message + " (and " + suppressed[0] + " more like it since the last report)");
     }
   }
 }

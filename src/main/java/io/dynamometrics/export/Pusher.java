@@ -15,9 +15,9 @@ import java.util.function.BooleanSupplier;
 import java.util.logging.Logger;
 
 /**
- * Push mode: every interval, PUT the whole registry to the Pushgateway group
- * {@code job/{job}/instance/{instance}}. PUT replaces the group, so a departed worker is gone after
- * the next push. Runs on its own thread (a slow gateway never delays polling); failures back off
+ * Push mode: every interval, PUT the whole registry to the Pushgateway group {@code
+ * job/{job}/instance/{instance}}. PUT replaces the group, so a departed worker is gone after the
+ * next push. Runs on its own thread (a slow gateway never delays polling); failures back off
  * exponentially up to a minute, are counted, and are logged once per change of state. On close the
  * group is deleted unless asked to keep it.
  */
@@ -31,16 +31,30 @@ public final class Pusher implements AutoCloseable {
   private final boolean keepOnExit;
   private final BooleanSupplier leader;
   private final SelfMetrics self;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   private final Thread thread;
   private volatile boolean failing;
   private volatile boolean pushedOnce;
 
-  public Pusher(PrometheusRegistry registry, String url, String job, String instance, Duration interval,
-      boolean keepOnExit, BooleanSupplier leader, SelfMetrics self) {
+  public Pusher(
+      PrometheusRegistry registry,
+      String url,
+      String job,
+      String instance,
+      Duration interval,
+      boolean keepOnExit,
+      BooleanSupplier leader,
+      SelfMetrics self) {
     this.registry = registry;
-    this.group = URI.create(url.replaceAll("/+$", "") + "/metrics/job/" + segment(job) + "/instance/" + segment(instance));
+    this.group =
+        URI.create(
+            url.replaceAll("/+$", "")
+                + "/metrics/job/"
+                + segment(job)
+                + "/instance/"
+                + segment(instance));
     this.interval = interval;
     this.keepOnExit = keepOnExit;
     this.leader = leader;
@@ -79,10 +93,14 @@ public final class Pusher implements AutoCloseable {
     try {
       ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
       writer.write(body, registry.scrape());
-      HttpResponse<String> r = http.send(
-          HttpRequest.newBuilder(group).timeout(Duration.ofSeconds(5)).header("Content-Type", writer.getContentType())
-              .PUT(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(group)
+                  .timeout(Duration.ofSeconds(5))
+                  .header("Content-Type", writer.getContentType())
+                  .PUT(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() / 100 != 2) {
         throw new IOException("HTTP " + r.statusCode() + ": " + r.body().strip());
       }
@@ -97,7 +115,14 @@ public final class Pusher implements AutoCloseable {
       self.pushed(false);
       if (!failing) {
         failing = true;
-        LOG.warning("push to " + group + " failed: " + e.getMessage() + "; retrying with backoff up to " + MAX_BACKOFF.toSeconds() + " s");
+        LOG.warning(
+            "push to "
+                + group
+                + " failed: "
+                + e.getMessage()
+                + "; retrying with backoff up to "
+                + MAX_BACKOFF.toSeconds()
+                + " s");
       }
       return false;
     } catch (InterruptedException e) {
@@ -119,8 +144,10 @@ public final class Pusher implements AutoCloseable {
       return;
     }
     try {
-      HttpResponse<Void> r = http.send(HttpRequest.newBuilder(group).timeout(Duration.ofSeconds(2)).DELETE().build(),
-          HttpResponse.BodyHandlers.discarding());
+      HttpResponse<Void> r =
+          http.send(
+              HttpRequest.newBuilder(group).timeout(Duration.ofSeconds(2)).DELETE().build(),
+              HttpResponse.BodyHandlers.discarding());
       LOG.info("deleted push group " + group + " (HTTP " + r.statusCode() + ")");
     } catch (IOException | InterruptedException e) {
       LOG.warning("could not delete push group " + group + ": " + e.getMessage());

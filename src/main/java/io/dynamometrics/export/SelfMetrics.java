@@ -3,13 +3,16 @@ package io.dynamometrics.export;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.poll.PollObserver;
 import io.dynamometrics.wire.DecodeError;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.core.metrics.Info;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -23,16 +26,23 @@ public final class SelfMetrics implements PollObserver {
   private final Counter eventsDropped;
   private final Counter pushes;
   private final Counter overLimit;
-  private volatile java.util.function.LongSupplier transportDrops = () -> 0;
+  private volatile LongSupplier transportDrops = () -> 0;
   private volatile String transportDropsNamespace = "";
   private final LogLimiter limiter = new LogLimiter(LOG, Duration.ofMinutes(1));
+
+  private volatile NamespaceCounter lastEvents;
 
   /**
    * @param connected whether the transport is connected now
    * @param refusals connection attempts the transport's server refused so far (credentials, TLS)
    * @param leader whether this instance leads (always, without an election)
    */
-  public SelfMetrics(PrometheusRegistry registry, String version, BooleanSupplier connected, java.util.function.LongSupplier refusals, BooleanSupplier leader) {
+  public SelfMetrics(
+      PrometheusRegistry registry,
+      String version,
+      BooleanSupplier connected,
+      LongSupplier refusals,
+      BooleanSupplier leader) {
     pollDuration =
         Histogram.builder()
             .name("dynamo_metrics_poll_duration_seconds")
@@ -59,16 +69,18 @@ public final class SelfMetrics implements PollObserver {
             .help("Valid KV hit-rate events dropped because the per-worker counter table is full.")
             .labelNames("namespace")
             .register(registry);
-    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+    CounterWithCallback.builder()
         .name("dynamo_metrics_events_slow_consumer_dropped")
-        .help("KV hit-rate events NATS delivery dropped because the subscriber's bounded queue was full.")
+        .help(
+            "KV hit-rate events NATS delivery dropped because the subscriber's bounded queue was full.")
         .labelNames("namespace")
         .callback(cb -> cb.call(transportDrops.getAsLong(), transportDropsNamespace))
         .register(registry);
     overLimit =
         Counter.builder()
             .name("dynamo_metrics_workers_over_limit")
-            .help("Worker replies not exported because the endpoint already has --max-workers workers.")
+            .help(
+                "Worker replies not exported because the endpoint already has --max-workers workers.")
             .labelNames("namespace", "component", "endpoint")
             .register(registry);
     pushes =
@@ -77,8 +89,15 @@ public final class SelfMetrics implements PollObserver {
             .help("Pushgateway pushes by result.")
             .labelNames("result")
             .register(registry);
-    // Known label values start at 0, so rate() works from the first scrape and dashboards show 0, not "no data".
-    for (String reason : new String[] {DecodeError.INVALID_JSON, DecodeError.NOT_STATS_REPLY, DecodeError.NOT_METRICS, DecodeError.NO_WORKER_ID}) {
+    // Known label values start at 0, so rate() works from the first scrape and dashboards show 0,
+    // not "no data".
+    for (String reason :
+        new String[] {
+          DecodeError.INVALID_JSON,
+          DecodeError.NOT_STATS_REPLY,
+          DecodeError.NOT_METRICS,
+          DecodeError.NO_WORKER_ID
+        }) {
       decodeErrors.labelValues("stats", reason);
     }
     decodeErrors.labelValues("event", DecodeError.INVALID_EVENT);
@@ -87,9 +106,10 @@ public final class SelfMetrics implements PollObserver {
         .help("1 while connected to NATS.")
         .callback(cb -> cb.call(connected.getAsBoolean() ? 1 : 0))
         .register(registry);
-    io.prometheus.metrics.core.metrics.CounterWithCallback.builder()
+    CounterWithCallback.builder()
         .name("dynamo_metrics_nats_refused")
-        .help("Connection attempts NATS refused (wrong or revoked credentials, TLS); the service keeps retrying.")
+        .help(
+            "Connection attempts NATS refused (wrong or revoked credentials, TLS); the service keeps retrying.")
         .callback(cb -> cb.call(refusals.getAsLong()))
         .register(registry);
     GaugeWithCallback.builder()
@@ -108,18 +128,21 @@ public final class SelfMetrics implements PollObserver {
 
   @Override
   public void gathered(Target target, int replies, double seconds) {
-    pollDuration.labelValues(target.namespace(), target.component(), target.endpoint()).observe(seconds);
+    pollDuration
+        .labelValues(target.namespace(), target.component(), target.endpoint())
+        .observe(seconds);
   }
 
   @Override
   public void decodeError(String source, String reason, String detail) {
     decodeErrors.labelValues(source, reason).inc();
-    limiter.log(Level.WARNING, source + "/" + reason, "unusable " + source + " payload (" + reason + "): " + detail);
+    limiter.log(
+        Level.WARNING,
+        source + "/" + reason,
+        "unusable " + source + " payload (" + reason + "): " + detail);
   }
 
-  private record NamespaceCounter(String namespace, io.prometheus.metrics.core.datapoints.CounterDataPoint counter) {}
-
-  private volatile NamespaceCounter lastEvents;
+  private record NamespaceCounter(String namespace, CounterDataPoint counter) {}
 
   @Override
   public void eventAccepted(String namespace) {
@@ -135,14 +158,17 @@ public final class SelfMetrics implements PollObserver {
   @Override
   public void eventDropped(String namespace) {
     eventsDropped.labelValues(namespace).inc();
-    limiter.log(Level.WARNING, "event-table-full", "hit-rate counter table full; dropping events of new workers");
+    limiter.log(
+        Level.WARNING,
+        "event-table-full",
+        "hit-rate counter table full; dropping events of new workers");
   }
 
   /**
    * Exports events the transport dropped because the subscriber fell behind (its pending queue is
    * bounded), as {@code dynamo_metrics_events_slow_consumer_dropped_total{namespace}}.
    */
-  public void eventsDroppedByTransport(String namespace, java.util.function.LongSupplier dropped) {
+  public void eventsDroppedByTransport(String namespace, LongSupplier dropped) {
     this.transportDrops = dropped;
     this.transportDropsNamespace = namespace;
   }
@@ -150,8 +176,13 @@ public final class SelfMetrics implements PollObserver {
   @Override
   public void workersOverLimit(Target target, int refused) {
     overLimit.labelValues(target.namespace(), target.component(), target.endpoint()).inc(refused);
-    limiter.log(Level.WARNING, "over-limit/" + target, refused + " workers of " + target
-        + " not exported: the endpoint already has --max-workers workers");
+    limiter.log(
+        Level.WARNING,
+        "over-limit/" + target,
+        refused
+            + " workers of "
+            + target
+            + " not exported: the endpoint already has --max-workers workers");
   }
 
   /** Starts both push results at 0 (push mode is on). */

@@ -21,7 +21,9 @@ public record Aggregates(
     double slotsUsageRatio,
     long requestsWaiting) {
 
-  /** The aggregates of {@code metrics}, or {@code null} when there are none (never NaN averages). */
+  /**
+   * The aggregates of {@code metrics}, or {@code null} when there are none (never NaN averages).
+   */
   public static Aggregates of(Collection<ForwardPassMetrics> metrics) {
     int n = metrics.size();
     if (n == 0) {

@@ -9,4 +9,5 @@ import java.util.List;
  * @param aggregates {@code null} when no worker is live
  * @param registered workers registered in etcd, or -1 without etcd discovery
  */
-public record EndpointFleet(Target target, List<Worker> workers, Aggregates aggregates, PollHealth poll, int registered) {}
+public record EndpointFleet(
+    Target target, List<Worker> workers, Aggregates aggregates, PollHealth poll, int registered) {}

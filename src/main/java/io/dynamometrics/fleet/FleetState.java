@@ -2,9 +2,12 @@ package io.dynamometrics.fleet;
 
 import io.dynamometrics.wire.StatsEndpoint;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -22,7 +25,7 @@ public final class FleetState {
     final Map<WorkerKey, Entry> workers = new HashMap<>();
     long polls;
     int registered = -1;
-    java.util.Set<Long> registeredIds = java.util.Set.of();
+    Set<Long> registeredIds = Set.of();
     PollHealth health = new PollHealth(0, 0, 0);
   }
 
@@ -31,7 +34,9 @@ public final class FleetState {
   private final Map<Target, EndpointState> endpoints = new TreeMap<>();
   private long cycles;
 
-  /** @param staleness polls a worker may miss before it leaves the fleet; at least 1 */
+  /**
+   * @param staleness polls a worker may miss before it leaves the fleet; at least 1
+   */
   public FleetState(int staleness) {
     this(staleness, Integer.MAX_VALUE);
   }
@@ -52,11 +57,13 @@ public final class FleetState {
   }
 
   /**
-   * Records one gather of {@code target}: replies in {@code stats}, requested at {@code startNanos}.
+   * Records one gather of {@code target}: replies in {@code stats}, requested at {@code
+   * startNanos}.
    *
    * @return how many workers were turned away because the endpoint already has {@code maxWorkers}
    */
-  public int record(Target target, List<StatsEndpoint> stats, int replies, long startNanos, long endNanos) {
+  public int record(
+      Target target, List<StatsEndpoint> stats, int replies, long startNanos, long endNanos) {
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
     long poll = ++state.polls;
     int refused = 0;
@@ -69,41 +76,45 @@ public final class FleetState {
       state.workers.put(key, new Entry(s, startNanos, poll));
     }
     state.workers.values().removeIf(e -> poll - e.seenAtPoll >= staleness);
-    state.health = new PollHealth(replies, (endNanos - startNanos) / 1e9, System.currentTimeMillis());
+    state.health =
+        new PollHealth(replies, (endNanos - startNanos) / 1e9, System.currentTimeMillis());
     return refused;
   }
 
-  /** The worker ids of {@code target} that answered its latest poll: the next gather waits for them. */
-  public java.util.Set<Long> answeredLastPoll(Target target) {
+  /**
+   * The worker ids of {@code target} that answered its latest poll: the next gather waits for them.
+   */
+  public Set<Long> answeredLastPoll(Target target) {
     EndpointState state = endpoints.get(target);
     if (state == null) {
-      return java.util.Set.of();
+      return Set.of();
     }
-    java.util.Set<Long> ids = new java.util.HashSet<>();
-    state.workers.forEach((k, e) -> {
-      if (e.seenAtPoll == state.polls) {
-        ids.add(k.workerId());
-      }
-    });
+    Set<Long> ids = new HashSet<>();
+    state.workers.forEach(
+        (k, e) -> {
+          if (e.seenAtPoll == state.polls) {
+            ids.add(k.workerId());
+          }
+        });
     return ids;
   }
 
   /**
    * What etcd says is registered under {@code target}: a worker whose registration was deleted
-   * leaves the fleet now, not after the staleness window. Workers that never registered (static
-   * or foreign ones) are kept by the staleness rule alone.
+   * leaves the fleet now, not after the staleness window. Workers that never registered (static or
+   * foreign ones) are kept by the staleness rule alone.
    */
-  public void registered(Target target, java.util.Set<Long> leaseIds) {
+  public void registered(Target target, Set<Long> leaseIds) {
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
-    java.util.Set<Long> deregistered = new java.util.HashSet<>(state.registeredIds);
+    Set<Long> deregistered = new HashSet<>(state.registeredIds);
     deregistered.removeAll(leaseIds);
     state.workers.keySet().removeIf(k -> deregistered.contains(k.workerId()));
     state.registered = leaseIds.size();
-    state.registeredIds = java.util.Set.copyOf(leaseIds);
+    state.registeredIds = Set.copyOf(leaseIds);
   }
 
   /** Forgets endpoints that are no longer polled (discovery no longer finds them). */
-  public void retain(java.util.Collection<Target> polled) {
+  public void retain(Collection<Target> polled) {
     endpoints.keySet().retainAll(polled);
   }
 
@@ -121,7 +132,9 @@ public final class FleetState {
       }
       workers.sort((a, b) -> a.key().compareTo(b.key()));
       Aggregates agg = Aggregates.of(workers.stream().map(Worker::metrics).toList());
-      out.add(new EndpointFleet(e.getKey(), List.copyOf(workers), agg, e.getValue().health, e.getValue().registered));
+      out.add(
+          new EndpointFleet(
+              e.getKey(), List.copyOf(workers), agg, e.getValue().health, e.getValue().registered));
     }
     return new FleetSnapshot(
         ++cycles, System.currentTimeMillis(), List.copyOf(out), connected, Map.copyOf(index));

@@ -61,7 +61,10 @@ public final class HitRates {
       return live;
     }
     List<Target> inNamespace =
-        fleet.endpoints().stream().map(EndpointFleet::target).filter(t -> t.namespace().equals(namespace)).toList();
+        fleet.endpoints().stream()
+            .map(EndpointFleet::target)
+            .filter(t -> t.namespace().equals(namespace))
+            .toList();
     // An event-only worker (Dynamo's mock router invents ids) belongs to the one endpoint we
     // aggregate, if there is exactly one; otherwise we cannot know.
     return inNamespace.size() == 1 ? inNamespace.get(0) : new Target(namespace, "", "");
@@ -72,27 +75,34 @@ public final class HitRates {
    * without events for the expiry period that are not live in it.
    */
   public void update(FleetSnapshot fleet, long nowNanos) {
-    cells.forEach((k, c) -> {
-      if (c.target == null) {
-        c.target = labelsFor(k.namespace, k.workerId, fleet);
-      }
-    });
-    cells.entrySet().removeIf(
-        e -> nowNanos - e.getValue().lastEventNanos > expiryNanos && fleet.targetOf(e.getKey().workerId) == null);
+    cells.forEach(
+        (k, c) -> {
+          if (c.target == null) {
+            c.target = labelsFor(k.namespace, k.workerId, fleet);
+          }
+        });
+    cells
+        .entrySet()
+        .removeIf(
+            e ->
+                nowNanos - e.getValue().lastEventNanos > expiryNanos
+                    && fleet.targetOf(e.getKey().workerId) == null);
   }
 
   public List<Counter> read() {
     List<Counter> out = new ArrayList<>(cells.size());
-    cells.forEach((k, c) -> {
-      Target t = c.target;
-      if (t != null) {
-        out.add(new Counter(t, k.workerId, c.isl.get(), c.overlap.get()));
-      }
-    });
-    out.sort((a, b) -> {
-      int t = a.target().compareTo(b.target());
-      return t != 0 ? t : Long.compare(a.workerId(), b.workerId());
-    });
+    cells.forEach(
+        (k, c) -> {
+          Target t = c.target;
+          if (t != null) {
+            out.add(new Counter(t, k.workerId, c.isl.get(), c.overlap.get()));
+          }
+        });
+    out.sort(
+        (a, b) -> {
+          int t = a.target().compareTo(b.target());
+          return t != 0 ? t : Long.compare(a.workerId(), b.workerId());
+        });
     return out;
   }
 }

@@ -1,7 +1,8 @@
 package io.dynamometrics.fleet;
 
 /** One aggregated Dynamo endpoint: raw (not slugified) namespace, component and endpoint names. */
-public record Target(String namespace, String component, String endpoint) implements Comparable<Target> {
+public record Target(String namespace, String component, String endpoint)
+    implements Comparable<Target> {
   @Override
   public int compareTo(Target o) {
     int c = namespace.compareTo(o.namespace);

@@ -7,4 +7,5 @@ import io.dynamometrics.wire.ForwardPassMetrics;
  *
  * @param ageSeconds seconds since its last good stats reply, at the time of the snapshot
  */
-public record Worker(WorkerKey key, String subject, ForwardPassMetrics metrics, double ageSeconds) {}
+public record Worker(
+    WorkerKey key, String subject, ForwardPassMetrics metrics, double ageSeconds) {}

@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
-/** Comma-separated server URLs as operators write them (NATS, etcd), checked once with one kind of error. */
+/**
+ * Comma-separated server URLs as operators write them (NATS, etcd), checked once with one kind of
+ * error.
+ */
 public final class Endpoints {
   private Endpoints() {}
 
@@ -17,9 +20,12 @@ public final class Endpoints {
    * @param schemes the schemes allowed, the first being the plain one
    * @throws IllegalArgumentException naming the setting and the bad entry
    */
-  public static List<URI> parse(String list, String setting, String defaultScheme, Set<String> schemes, int examplePort) {
+  public static List<URI> parse(
+      String list, String setting, String defaultScheme, Set<String> schemes, int examplePort) {
     List<URI> out = new ArrayList<>();
-    String example = String.join(" or ", schemes.stream().sorted().map(s -> s + "://host:" + examplePort).toList());
+    String example =
+        String.join(
+            " or ", schemes.stream().sorted().map(s -> s + "://host:" + examplePort).toList());
     for (String entry : list.split(",")) {
       String s = entry.strip();
       if (s.isEmpty()) {
@@ -29,10 +35,12 @@ public final class Endpoints {
       try {
         uri = new URI(s.contains("://") ? s : defaultScheme + "://" + s);
       } catch (URISyntaxException e) {
-        throw new IllegalArgumentException(setting + " entry '" + s + "' is not a URL like " + example);
+        throw new IllegalArgumentException(
+            setting + " entry '" + s + "' is not a URL like " + example);
       }
       if (uri.getHost() == null || !schemes.contains(uri.getScheme())) {
-        throw new IllegalArgumentException(setting + " entry '" + s + "' must look like " + example);
+        throw new IllegalArgumentException(
+            setting + " entry '" + s + "' must look like " + example);
       }
       out.add(uri);
     }

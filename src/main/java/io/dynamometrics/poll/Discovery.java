@@ -52,7 +52,9 @@ public final class Discovery {
       long deadline = System.nanoTime() + timeoutNanos;
       Gather.Reply reply;
       // Every service instance that answered INFO answers STATS too: stop once all have.
-      for (int replies = 0; replies < services && (reply = gather.next(deadline)) != null; replies++) {
+      for (int replies = 0;
+          replies < services && (reply = gather.next(deadline)) != null;
+          replies++) {
         for (DiscoveryDecoder.MetricsEndpoint e : DiscoveryDecoder.metricsEndpoints(reply.data())) {
           String component = components.get(e.service());
           if (component != null) {

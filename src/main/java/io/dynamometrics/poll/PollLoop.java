@@ -4,12 +4,13 @@ import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.FleetState;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.transport.Transport;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,13 +87,17 @@ public final class PollLoop implements AutoCloseable {
     }
     List<Future<Poller.Result>> pending = new ArrayList<>(current.size());
     for (Target t : current) {
-      Set<Long> expected = registered != null && registered.containsKey(t) ? registered.get(t) : state.answeredLastPoll(t);
+      Set<Long> expected =
+          registered != null && registered.containsKey(t)
+              ? registered.get(t)
+              : state.answeredLastPoll(t);
       pending.add(gathers.submit(() -> poller.poll(t, expected)));
     }
     for (Future<Poller.Result> f : pending) {
       try {
         Poller.Result r = f.get();
-        int refused = state.record(r.target(), r.endpoints(), r.replies(), r.startNanos(), r.endNanos());
+        int refused =
+            state.record(r.target(), r.endpoints(), r.replies(), r.startNanos(), r.endNanos());
         if (refused > 0) {
           observer.workersOverLimit(r.target(), refused);
         }
@@ -109,13 +114,17 @@ public final class PollLoop implements AutoCloseable {
       try {
         reader.accept(snapshot);
       } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "snapshot reader " + reader.getClass().getSimpleName() + " failed", e);
+        LOG.log(
+            Level.WARNING, "snapshot reader " + reader.getClass().getSimpleName() + " failed", e);
       }
     }
     return snapshot;
   }
 
-  /** What etcd says now, or {@code null} without etcd or when it cannot be read (then staleness rules). */
+  /**
+   * What etcd says now, or {@code null} without etcd or when it cannot be read (then staleness
+   * rules).
+   */
   private Map<Target, Set<Long>> registered() {
     if (registry == null) {
       return null;
@@ -127,10 +136,13 @@ public final class PollLoop implements AutoCloseable {
         LOG.info("reading worker registrations from etcd again");
       }
       return r;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       if (!registryFailing) {
         registryFailing = true;
-        LOG.warning("cannot read worker registrations from etcd (" + e.getMessage() + "); workers age out by staleness until it answers");
+        LOG.warning(
+            "cannot read worker registrations from etcd ("
+                + e.getMessage()
+                + "); workers age out by staleness until it answers");
       }
       return null;
     }

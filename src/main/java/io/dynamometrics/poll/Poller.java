@@ -26,7 +26,8 @@ import java.util.function.LongSupplier;
  */
 public final class Poller {
   /** The outcome of one gather. */
-  public record Result(Target target, List<StatsEndpoint> endpoints, int replies, long startNanos, long endNanos) {}
+  public record Result(
+      Target target, List<StatsEndpoint> endpoints, int replies, long startNanos, long endNanos) {}
 
   private static final byte[] EMPTY = new byte[0];
   private static final long MIN_LINGER_NANOS = Duration.ofMillis(2).toNanos();
@@ -42,7 +43,10 @@ public final class Poller {
     this(transport, timeout, observer, System::nanoTime);
   }
 
-  /** @param clock nanoseconds on {@link System#nanoTime()}'s scale, the same the gather's deadlines use */
+  /**
+   * @param clock nanoseconds on {@link System#nanoTime()}'s scale, the same the gather's deadlines
+   *     use
+   */
   Poller(Transport transport, Duration timeout, PollObserver observer, LongSupplier clock) {
     this.transport = transport;
     this.timeoutNanos = timeout.toNanos();
@@ -91,7 +95,8 @@ public final class Poller {
           if (missing.isEmpty()) {
             deadline = Math.min(deadline, now + Math.max(MIN_LINGER_NANOS, (now - start) / 4));
             lingering = true;
-          } else if ((long) (expected.size() - missing.size()) * 100 >= (long) expected.size() * MOST_PERCENT) {
+          } else if ((long) (expected.size() - missing.size()) * 100
+              >= (long) expected.size() * MOST_PERCENT) {
             stallDeadline = now + Math.max(MIN_STALL.toNanos(), now - start);
           }
         }

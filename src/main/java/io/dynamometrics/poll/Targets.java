@@ -15,7 +15,8 @@ import java.util.logging.Logger;
  * what discovery finds, refreshed in the background so that polls never wait for it. A discovered
  * endpoint stays for {@link #RETAIN} after discovery last found it, so that an endpoint whose
  * workers all died (or NATS going away) shows {@code llm_workers 0} and can raise an alert, rather
- * than silently vanishing; after that it is dropped, as an endpoint taken down on purpose should be.
+ * than silently vanishing; after that it is dropped, as an endpoint taken down on purpose should
+ * be.
  */
 public final class Targets implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(Targets.class.getName());
@@ -25,14 +26,16 @@ public final class Targets implements AutoCloseable {
   private final String component;
   private final String endpoint;
   private final Duration refresh;
-  private volatile SortedSet<Target> discovered = Collections.emptySortedSet(); // replaced whole, never changed
+  private volatile SortedSet<Target> discovered =
+      Collections.emptySortedSet(); // replaced whole, never changed
   private final Map<Target, Long> lastFound = new HashMap<>(); // discovery thread only
   private volatile Thread thread;
 
   /** How long a discovered endpoint is kept after discovery stopped finding it. */
   public static final Duration RETAIN = Duration.ofMinutes(10);
 
-  private Targets(Set<Target> fixed, Discovery discovery, String component, String endpoint, Duration refresh) {
+  private Targets(
+      Set<Target> fixed, Discovery discovery, String component, String endpoint, Duration refresh) {
     this.fixed = fixed;
     this.discovery = discovery;
     this.component = component;
@@ -45,10 +48,13 @@ public final class Targets implements AutoCloseable {
   }
 
   /**
+   * Endpoints found by discovery, refreshed in the background.
+   *
    * @param component only this component, or {@code null} for all
    * @param endpoint only this endpoint, or {@code null} for all
    */
-  public static Targets discovered(Discovery discovery, String component, String endpoint, Duration refresh) {
+  public static Targets discovered(
+      Discovery discovery, String component, String endpoint, Duration refresh) {
     Targets t = new Targets(null, discovery, component, endpoint, refresh);
     t.thread = Thread.ofPlatform().daemon().name("discovery").start(t::run);
     return t;
@@ -59,7 +65,8 @@ public final class Targets implements AutoCloseable {
     if (fixed != null) {
       return fixed.contains(t);
     }
-    return (component == null || component.equals(t.component())) && (endpoint == null || endpoint.equals(t.endpoint()));
+    return (component == null || component.equals(t.component()))
+        && (endpoint == null || endpoint.equals(t.endpoint()));
   }
 
   public Set<Target> current() {
@@ -81,7 +88,12 @@ public final class Targets implements AutoCloseable {
         while (it.hasNext()) {
           var e = it.next();
           if (now - e.getValue() > RETAIN.toNanos()) {
-            LOG.info("endpoint " + e.getKey() + " not discovered for " + RETAIN.toMinutes() + " min; no longer exported");
+            LOG.info(
+                "endpoint "
+                    + e.getKey()
+                    + " not discovered for "
+                    + RETAIN.toMinutes()
+                    + " min; no longer exported");
             it.remove();
           }
         }

@@ -4,6 +4,7 @@ import io.dynamometrics.wire.ForwardPassMetrics;
 import io.dynamometrics.wire.HitRateEvent;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,7 +16,8 @@ import java.util.function.Consumer;
  * take a request slot and KV blocks for their prompt, grow by a block every 16 generated tokens,
  * and release everything when done; with no free slot or no room in the cache they wait. Prompts
  * share prefixes drawn from a Zipf-like catalogue, so the prefix-cache hit rate rises as the cache
- * warms. Deterministic for a given seed and sequence of steps. Not thread-safe: one ticker drives it.
+ * warms. Deterministic for a given seed and sequence of steps. Not thread-safe: one ticker drives
+ * it.
  */
 public final class LoadModel {
   static final int BLOCK_TOKENS = 16;
@@ -61,8 +63,9 @@ public final class LoadModel {
   public void step(double dt, double ratePerSecond, Consumer<HitRateEvent> events) {
     int arrivals = poisson(ratePerSecond * dt);
     for (int i = 0; i < arrivals; i++) {
-      Request r = new Request(logNormalTokens(700, 0.9, 32, 16_000), logNormalTokens(220, 0.8, 8, 4_000));
-      long isl = (r.promptTokens + BLOCK_TOKENS - 1) / BLOCK_TOKENS;
+      Request r =
+          new Request(logNormalTokens(700, 0.9, 32, 16_000), logNormalTokens(220, 0.8, 8, 4_000));
+      long isl = (r.promptTokens + BLOCK_TOKENS - 1L) / BLOCK_TOKENS;
       long overlap = Math.min(isl, catalogue.cachedBlocks(isl));
       hitRate = 0.95 * hitRate + 0.05 * (isl == 0 ? 0 : (double) overlap / isl);
       events.accept(new HitRateEvent(workerId, isl, overlap));
@@ -76,7 +79,9 @@ public final class LoadModel {
       }
     }
     long used = activeBlocks();
-    while (!waiting.isEmpty() && active.size() < totalSlots && used + waiting.peek().blocks() <= totalBlocks) {
+    while (!waiting.isEmpty()
+        && active.size() < totalSlots
+        && used + waiting.peek().blocks() <= totalBlocks) {
       Request r = waiting.poll();
       active.add(r);
       used += r.blocks();
@@ -96,7 +101,14 @@ public final class LoadModel {
   public ForwardPassMetrics metrics(int dpRank) {
     long blocks = Math.min(totalBlocks, activeBlocks());
     return new ForwardPassMetrics(
-        active.size(), totalSlots, blocks, totalBlocks, waiting.size(), (double) blocks / totalBlocks, hitRate, dpRank);
+        active.size(),
+        totalSlots,
+        blocks,
+        totalBlocks,
+        waiting.size(),
+        (double) blocks / totalBlocks,
+        hitRate,
+        dpRank);
   }
 
   private int poisson(double mean) {
@@ -144,7 +156,7 @@ public final class LoadModel {
 
     /** Draws a prefix for a prompt of {@code isl} blocks; returns how many blocks were cached. */
     long cachedBlocks(long isl) {
-      int rank = java.util.Arrays.binarySearch(cumulative, random.nextDouble());
+      int rank = Arrays.binarySearch(cumulative, random.nextDouble());
       rank = rank < 0 ? -rank - 1 : rank;
       int prefix = (int) ((rank + (long) offset) % size);
       boolean hit = cache.remove(prefix);

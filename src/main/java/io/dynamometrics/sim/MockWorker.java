@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.Random;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One simulated Dynamo worker: a NATS "micro" service instance that answers {@code $SRV.PING},
@@ -35,10 +35,17 @@ public final class MockWorker implements AutoCloseable {
   private final List<Transport.Subscription> subscriptions = new ArrayList<>();
   private final String statsPrefix;
   private volatile ForwardPassMetrics current;
-  private final LongAdder requests = new LongAdder(); // bumped on NATS dispatcher threads, read by STATS replies
+  private final LongAdder requests =
+      new LongAdder(); // bumped on NATS dispatcher threads, read by STATS replies
 
   public MockWorker(
-      Transport transport, String namespace, String component, String endpoint, WireGeneration wire, long lease, long seed) {
+      Transport transport,
+      String namespace,
+      String component,
+      String endpoint,
+      WireGeneration wire,
+      long lease,
+      long seed) {
     this.transport = transport;
     this.namespace = namespace;
     this.component = component;
@@ -58,15 +65,24 @@ public final class MockWorker implements AutoCloseable {
   /** Starts answering. */
   public MockWorker start() {
     for (String verb : new String[] {"PING", "INFO", "STATS"}) {
-      for (String subject : new String[] {"$SRV." + verb, "$SRV." + verb + "." + service, "$SRV." + verb + "." + service + "." + id}) {
+      for (String subject :
+          new String[] {
+            "$SRV." + verb,
+            "$SRV." + verb + "." + service,
+            "$SRV." + verb + "." + service + "." + id
+          }) {
         subscriptions.add(transport.subscribe(subject, null, m -> reply(m.replyTo(), verb)));
       }
     }
     for (String ep : new String[] {endpoint, "generate"}) {
-      subscriptions.add(transport.subscribe(subject(ep), "q", m -> {
-        requests.increment();
-        reply(m.replyTo(), "{}".getBytes(StandardCharsets.UTF_8));
-      }));
+      subscriptions.add(
+          transport.subscribe(
+              subject(ep),
+              "q",
+              m -> {
+                requests.increment();
+                reply(m.replyTo(), "{}".getBytes(StandardCharsets.UTF_8));
+              }));
     }
     return this;
   }
@@ -91,11 +107,13 @@ public final class MockWorker implements AutoCloseable {
   }
 
   private void reply(String replyTo, String verb) {
-    reply(replyTo, switch (verb) {
-      case "PING" -> ping();
-      case "INFO" -> info();
-      default -> stats();
-    });
+    reply(
+        replyTo,
+        switch (verb) {
+          case "PING" -> ping();
+          case "INFO" -> info();
+          default -> stats();
+        });
   }
 
   private void reply(String replyTo, byte[] body) {
@@ -149,13 +167,24 @@ public final class MockWorker implements AutoCloseable {
 
   private void endpoint(StringBuilder sb, String ep, long numRequests) {
     String subject = subject(ep);
-    sb.append("{\"name\":\"").append(subject.replace('.', '-')).append("\",\"subject\":\"").append(subject)
-        .append("\",\"num_requests\":").append(numRequests)
-        .append(",\"num_errors\":0,\"processing_time\":0,\"average_processing_time\":0,\"last_error\":\"\"");
+    sb.append("{\"name\":\"")
+        .append(subject.replace('.', '-'))
+        .append("\",\"subject\":\"")
+        .append(subject)
+        .append("\",\"num_requests\":")
+        .append(numRequests)
+        .append(
+            ",\"num_errors\":0,\"processing_time\":0,\"average_processing_time\":0,\"last_error\":\"\"");
   }
 
   private static byte[] encode(HitRateEvent e) {
-    return ("{\"worker_id\":" + e.workerId() + ",\"isl_blocks\":" + e.islBlocks() + ",\"overlap_blocks\":" + e.overlapBlocks() + "}")
+    return ("{\"worker_id\":"
+            + e.workerId()
+            + ",\"isl_blocks\":"
+            + e.islBlocks()
+            + ",\"overlap_blocks\":"
+            + e.overlapBlocks()
+            + "}")
         .getBytes(StandardCharsets.UTF_8);
   }
 

@@ -1,6 +1,7 @@
 package io.dynamometrics.sim;
 
 import io.dynamometrics.transport.Transport;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,8 @@ public final class SimFleet implements AutoCloseable {
   private final Random random;
   private final List<MockWorker> workers = new ArrayList<>();
   private final ScheduledExecutorService ticker =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("sim-ticker").factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().daemon().name("sim-ticker").factory());
   private volatile boolean frozen;
   private double elapsed;
   private double sinceChurn;
@@ -46,34 +48,51 @@ public final class SimFleet implements AutoCloseable {
     this(transport, config, null);
   }
 
-  /** @param leases where lease ids come from; {@code null} for random positive ids */
+  /**
+   * @param leases where lease ids come from; {@code null} for random positive ids
+   */
   public SimFleet(Transport transport, Config config, LeaseSource leases) {
     this.transport = transport;
     this.config = config;
     this.random = new Random(config.seed());
-    this.leases = leases != null ? leases : new LeaseSource() {
-      @Override
-      public long acquire() {
-        return 1 + (random.nextLong() >>> 1) % Long.MAX_VALUE; // a random positive etcd-style lease id
-      }
+    this.leases =
+        leases != null
+            ? leases
+            : new LeaseSource() {
+              @Override
+              public long acquire() {
+                return 1
+                    + (random.nextLong() >>> 1)
+                        % Long.MAX_VALUE; // a random positive etcd-style lease id
+              }
 
-      @Override
-      public void release(long lease) {}
-    };
+              @Override
+              public void release(long lease) {}
+            };
   }
 
-  public synchronized SimFleet start() throws java.io.IOException {
+  public synchronized SimFleet start() throws IOException {
     for (int i = 0; i < config.workers(); i++) {
       workers.add(newWorker());
     }
     long periodMicros = (long) (TICK_SECONDS * 1e6);
-    ticker.scheduleAtFixedRate(this::tickSafely, periodMicros, periodMicros, TimeUnit.MICROSECONDS);
+    // ends with the executor in close(); tickSafely logs what a tick throws, so no future is needed
+    var unused =
+        ticker.scheduleAtFixedRate(
+            this::tickSafely, periodMicros, periodMicros, TimeUnit.MICROSECONDS);
     return this;
   }
 
-  private MockWorker newWorker() throws java.io.IOException {
+  private MockWorker newWorker() throws IOException {
     long lease = leases.acquire();
-    return new MockWorker(transport, config.namespace(), config.component(), config.endpoint(), config.wire(), lease, random.nextLong())
+    return new MockWorker(
+            transport,
+            config.namespace(),
+            config.component(),
+            config.endpoint(),
+            config.wire(),
+            lease,
+            random.nextLong())
         .start();
   }
 
@@ -96,7 +115,9 @@ public final class SimFleet implements AutoCloseable {
       workers.get(i).tick(TICK_SECONDS, config.requestsPerSecond() * wave * hot);
     }
     Duration churn = config.churnEvery();
-    if (churn != null && !churn.isZero() && (sinceChurn += TICK_SECONDS) >= churn.toMillis() / 1000.0) {
+    if (churn != null
+        && !churn.isZero()
+        && (sinceChurn += TICK_SECONDS) >= churn.toMillis() / 1000.0) {
       sinceChurn = 0;
       if (workers.size() > 1) {
         MockWorker leaving = workers.remove(1 + random.nextInt(workers.size() - 1));
@@ -107,7 +128,7 @@ public final class SimFleet implements AutoCloseable {
         MockWorker joining = newWorker();
         workers.add(joining);
         LOG.info("simulated worker " + joining.lease() + " joined");
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         LOG.warning("simulated worker could not join: " + e.getMessage());
       }
     }

@@ -10,7 +10,9 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 
-/** How a Dynamo release names its service and shapes its metrics, for the mock worker to imitate. */
+/**
+ * How a Dynamo release names its service and shapes its metrics, for the mock worker to imitate.
+ */
 public enum WireGeneration {
   /** v0.1.1-v0.2.0: hashed service names, flat metrics. */
   G1,
@@ -24,12 +26,15 @@ public enum WireGeneration {
     try {
       return valueOf(s.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown wire generation '" + s + "' (expected g1, g2 or g3)");
+      throw new IllegalArgumentException(
+          "unknown wire generation '" + s + "' (expected g1, g2 or g3)");
     }
   }
 
   public String serviceName(String namespace, String component) {
-    return this == G1 ? ServiceNames.g1(namespace, component) : ServiceNames.g2(namespace, component);
+    return this == G1
+        ? ServiceNames.g1(namespace, component)
+        : ServiceNames.g2(namespace, component);
   }
 
   /** {@code m} as this generation's stats-handler JSON. */
@@ -40,7 +45,8 @@ public enum WireGeneration {
       if (this == G3) {
         MetricsWriter.nested(g, m, true);
       } else {
-        MetricsWriter.flat(g, m, this == G1 ? MetricsWriter.Rank.OMIT : MetricsWriter.Rank.ALWAYS, true);
+        MetricsWriter.flat(
+            g, m, this == G1 ? MetricsWriter.Rank.OMIT : MetricsWriter.Rank.ALWAYS, true);
       }
       g.writeEndObject();
     } catch (IOException e) {

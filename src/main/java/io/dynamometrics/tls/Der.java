@@ -16,13 +16,21 @@ final class Der {
   static final int CONTEXT_0 = 0xA0;
 
   /** rsaEncryption, 1.2.840.113549.1.1.1 */
-  static final byte[] RSA_ENCRYPTION = {0x06, 0x09, 0x2A, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xF7, 0x0D, 0x01, 0x01, 0x01};
+  static final byte[] RSA_ENCRYPTION = {
+    0x06, 0x09, 0x2A, (byte) 0x86, 0x48, (byte) 0x86, (byte) 0xF7, 0x0D, 0x01, 0x01, 0x01
+  };
+
   /** id-ecPublicKey, 1.2.840.10045.2.1 */
-  static final byte[] EC_PUBLIC_KEY = {0x06, 0x07, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x02, 0x01};
+  static final byte[] EC_PUBLIC_KEY = {
+    0x06, 0x07, 0x2A, (byte) 0x86, 0x48, (byte) 0xCE, 0x3D, 0x02, 0x01
+  };
 
   private Der() {}
 
-  /** One element: its tag, the whole encoding (tag, length, value) and where its value lies in {@code source}. */
+  /**
+   * One element: its tag, the whole encoding (tag, length, value) and where its value lies in
+   * {@code source}.
+   */
   record Element(int tag, byte[] source, int valueStart, int end) {
     byte[] encoded(int start) {
       return Arrays.copyOfRange(source, start, end);
@@ -33,7 +41,10 @@ final class Der {
     }
   }
 
-  /** Reads the element starting at {@code offset}. @throws IllegalArgumentException when it is not DER */
+  /**
+   * Reads the element starting at {@code offset}. @throws IllegalArgumentException when it is not
+   * DER
+   */
   static Element read(byte[] der, int offset) {
     if (offset + 2 > der.length) {
       throw new IllegalArgumentException("truncated DER");

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.NoSuchAlgorithmException;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -33,7 +34,9 @@ import javax.crypto.spec.PBEKeySpec;
 public final class Pem {
   private static final Pattern BLOCK =
       Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----\\R(.*?)-----END \\1-----", Pattern.DOTALL);
-  private static final String[] PKCS8_ALGORITHMS = {"RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS", "X25519"};
+  private static final String[] PKCS8_ALGORITHMS = {
+    "RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS", "X25519"
+  };
 
   private Pem() {}
 
@@ -53,13 +56,24 @@ public final class Pem {
         continue;
       }
       try {
-        certs.add((X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(b.der())));
+        certs.add(
+            (X509Certificate)
+                CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(b.der())));
       } catch (CertificateException e) {
-        throw new IllegalArgumentException(role + ": certificate " + (certs.size() + 1) + " in " + file + " is not readable: " + e.getMessage());
+        throw new IllegalArgumentException(
+            role
+                + ": certificate "
+                + (certs.size() + 1)
+                + " in "
+                + file
+                + " is not readable: "
+                + e.getMessage());
       }
     }
     if (certs.isEmpty()) {
-      throw new IllegalArgumentException(role + ": " + file + " holds no PEM certificate (BEGIN CERTIFICATE)");
+      throw new IllegalArgumentException(
+          role + ": " + file + " holds no PEM certificate (BEGIN CERTIFICATE)");
     }
     return certs;
   }
@@ -82,19 +96,26 @@ public final class Pem {
         }
         case "RSA PRIVATE KEY", "EC PRIVATE KEY" -> {
           if (b.headers().contains("ENCRYPTED")) {
-            throw new IllegalArgumentException(where + " is encrypted in OpenSSL's legacy form (Proc-Type: 4,ENCRYPTED), "
-                + "which is not supported; convert it with: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW");
+            throw new IllegalArgumentException(
+                where
+                    + " is encrypted in OpenSSL's legacy form (Proc-Type: 4,ENCRYPTED), "
+                    + "which is not supported; convert it with: openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW");
           }
           try {
-            byte[] der = b.label().startsWith("RSA") ? Der.pkcs8FromPkcs1(b.der()) : Der.pkcs8FromSec1(b.der());
+            byte[] der =
+                b.label().startsWith("RSA")
+                    ? Der.pkcs8FromPkcs1(b.der())
+                    : Der.pkcs8FromSec1(b.der());
             return pkcs8(der, where);
           } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + " is not a readable " + b.label() + ": " + e.getMessage());
+            throw new IllegalArgumentException(
+                where + " is not a readable " + b.label() + ": " + e.getMessage());
           }
         }
         case "ENCRYPTED PRIVATE KEY" -> {
           if (password == null) {
-            throw new IllegalArgumentException(where + " is encrypted; give its password (see --help)");
+            throw new IllegalArgumentException(
+                where + " is encrypted; give its password (see --help)");
           }
           return pkcs8(decrypt(b.der(), password, where), where);
         }
@@ -103,23 +124,29 @@ public final class Pem {
         }
       }
     }
-    throw new IllegalArgumentException(role + ": " + file + " holds no private key (BEGIN PRIVATE KEY, ENCRYPTED PRIVATE KEY, "
-        + "RSA PRIVATE KEY or EC PRIVATE KEY)");
+    throw new IllegalArgumentException(
+        role
+            + ": "
+            + file
+            + " holds no private key (BEGIN PRIVATE KEY, ENCRYPTED PRIVATE KEY, "
+            + "RSA PRIVATE KEY or EC PRIVATE KEY)");
   }
 
   /**
-   * Refuses a key that is not the certificate's: signs a random challenge with the key and checks it
-   * with the certificate's public key.
+   * Refuses a key that is not the certificate's: signs a random challenge with the key and checks
+   * it with the certificate's public key.
    *
    * @throws IllegalArgumentException naming both files
    */
-  public static void checkPair(PrivateKey key, X509Certificate cert, Path keyFile, Path certFile, String role) {
-    String algorithm = switch (key.getAlgorithm()) {
-      case "RSA" -> "SHA256withRSA";
-      case "EC" -> "SHA256withECDSA";
-      case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
-      default -> null; // RSASSA-PSS and others: the handshake is the check
-    };
+  public static void checkPair(
+      PrivateKey key, X509Certificate cert, Path keyFile, Path certFile, String role) {
+    String algorithm =
+        switch (key.getAlgorithm()) {
+          case "RSA" -> "SHA256withRSA";
+          case "EC" -> "SHA256withECDSA";
+          case "Ed25519", "Ed448", "EdDSA" -> key.getAlgorithm();
+          default -> null; // RSASSA-PSS and others: the handshake is the check
+        };
     boolean matches;
     try {
       if (algorithm == null) {
@@ -139,8 +166,15 @@ public final class Pem {
       matches = false; // for example an EC key beside an RSA certificate
     }
     if (!matches) {
-      throw new IllegalArgumentException(role + ": the key in " + keyFile + " does not belong to the certificate in " + certFile
-          + " (" + cert.getSubjectX500Principal().getName() + ")");
+      throw new IllegalArgumentException(
+          role
+              + ": the key in "
+              + keyFile
+              + " does not belong to the certificate in "
+              + certFile
+              + " ("
+              + cert.getSubjectX500Principal().getName()
+              + ")");
     }
   }
 
@@ -161,17 +195,24 @@ public final class Pem {
     try {
       info = new EncryptedPrivateKeyInfo(der);
     } catch (IOException e) {
-      throw new IllegalArgumentException(where + " is not a readable encrypted PKCS#8 key: " + e.getMessage());
+      throw new IllegalArgumentException(
+          where + " is not a readable encrypted PKCS#8 key: " + e.getMessage());
     }
     try {
       String algorithm = info.getAlgName();
       Cipher cipher = Cipher.getInstance(algorithm);
-      cipher.init(Cipher.DECRYPT_MODE, SecretKeyFactory.getInstance(algorithm).generateSecret(new PBEKeySpec(password)),
+      cipher.init(
+          Cipher.DECRYPT_MODE,
+          SecretKeyFactory.getInstance(algorithm).generateSecret(new PBEKeySpec(password)),
           info.getAlgParameters());
       return info.getKeySpec(cipher).getEncoded();
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalArgumentException(where + " is encrypted with " + info.getAlgName() + ", which Java cannot decrypt; "
-          + "re-encrypt it with: openssl pkcs8 -topk8 -v2 aes-256-cbc");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalArgumentException(
+          where
+              + " is encrypted with "
+              + info.getAlgName()
+              + ", which Java cannot decrypt; "
+              + "re-encrypt it with: openssl pkcs8 -topk8 -v2 aes-256-cbc");
     } catch (GeneralSecurityException e) {
       throw new IllegalArgumentException(where + " could not be decrypted: wrong password?");
     }
@@ -182,7 +223,8 @@ public final class Pem {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException(role + ": " + file + " is not readable (" + e.getClass().getSimpleName() + ")");
+      throw new IllegalArgumentException(
+          role + ": " + file + " is not readable (" + e.getClass().getSimpleName() + ")");
     }
     List<Block> blocks = new ArrayList<>();
     Matcher m = BLOCK.matcher(text);
@@ -194,11 +236,13 @@ public final class Pem {
       try {
         blocks.add(new Block(m.group(1), headers, Base64.getMimeDecoder().decode(base64)));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(role + ": the " + m.group(1) + " block in " + file + " is not valid base64");
+        throw new IllegalArgumentException(
+            role + ": the " + m.group(1) + " block in " + file + " is not valid base64");
       }
     }
     if (blocks.isEmpty()) {
-      throw new IllegalArgumentException(role + ": " + file + " is not a PEM file (no -----BEGIN ...----- block)");
+      throw new IllegalArgumentException(
+          role + ": " + file + " is not a PEM file (no -----BEGIN ...----- block)");
     }
     return blocks;
   }

@@ -33,7 +33,8 @@ public final class TlsFiles {
   }
 
   public static final Vars NATS = new Vars("NATS_TLS_CA", "NATS_TLS_CERT", "NATS_TLS_KEY");
-  public static final Vars ETCD = new Vars("ETCD_AUTH_CA", "ETCD_AUTH_CLIENT_CERT", "ETCD_AUTH_CLIENT_KEY");
+  public static final Vars ETCD =
+      new Vars("ETCD_AUTH_CA", "ETCD_AUTH_CLIENT_CERT", "ETCD_AUTH_CLIENT_KEY");
 
   private final KeyManager[] identity;
   private final TrustManager[] trust;
@@ -51,7 +52,8 @@ public final class TlsFiles {
    */
   public static TlsFiles load(Path ca, Path cert, Path key, char[] password, String role) {
     if ((cert == null) != (key == null)) {
-      throw new IllegalArgumentException(role + ": a certificate and its key must be given together");
+      throw new IllegalArgumentException(
+          role + ": a certificate and its key must be given together");
     }
     try {
       TrustManager[] trust = null;
@@ -62,7 +64,8 @@ public final class TlsFiles {
         for (X509Certificate c : Pem.certificates(ca, role)) {
           store.setCertificateEntry("ca" + i++, c);
         }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        TrustManagerFactory tmf =
+            TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(store);
         trust = tmf.getTrustManagers();
       }
@@ -73,8 +76,10 @@ public final class TlsFiles {
         Pem.checkPair(privateKey, chain.get(0), key, cert, role);
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
-        store.setKeyEntry("identity", privateKey, new char[0], chain.toArray(X509Certificate[]::new));
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        store.setKeyEntry(
+            "identity", privateKey, new char[0], chain.toArray(X509Certificate[]::new));
+        KeyManagerFactory kmf =
+            KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(store, new char[0]);
         identity = kmf.getKeyManagers();
       }
@@ -96,7 +101,8 @@ public final class TlsFiles {
       return null;
     }
     if ((cert == null) != (key == null)) {
-      throw new IllegalArgumentException(vars.cert() + " and " + vars.key() + " must be set together");
+      throw new IllegalArgumentException(
+          vars.cert() + " and " + vars.key() + " must be set together");
     }
     return load(ca, cert, key, password(env, vars.password()), vars.role());
   }

@@ -1,5 +1,6 @@
 package io.dynamometrics.transport;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -39,7 +40,8 @@ public final class LocalTransport implements Transport {
   public Gather gather(List<String> subjects, byte[] payload) {
     BlockingQueue<Gather.Reply> replies = new LinkedBlockingQueue<>();
     String inbox = "_INBOX.local." + inboxes.incrementAndGet();
-    Subscription sub = subscribe(inbox, null, m -> replies.offer(new Gather.Reply(m.data(), false)));
+    Subscription sub =
+        subscribe(inbox, null, m -> replies.offer(new Gather.Reply(m.data(), false)));
     if (connected) {
       for (String subject : subjects) {
         if (!deliver(new Message(subject, inbox, payload))) {
@@ -73,7 +75,7 @@ public final class LocalTransport implements Transport {
     if (list == null || list.isEmpty()) {
       return false;
     }
-    Map<String, Sub> chosen = new java.util.HashMap<>();
+    Map<String, Sub> chosen = new HashMap<>();
     for (Sub s : list) {
       if (s.queue == null) {
         invoke(s, message);
@@ -112,10 +114,12 @@ public final class LocalTransport implements Transport {
 
       @Override
       public void close() {
-        subs.computeIfPresent(subject, (s, l) -> {
-          l.remove(sub);
-          return l.isEmpty() ? null : l;
-        });
+        subs.computeIfPresent(
+            subject,
+            (s, l) -> {
+              l.remove(sub);
+              return l.isEmpty() ? null : l;
+            });
       }
     };
   }

@@ -1,5 +1,6 @@
 package io.dynamometrics.transport;
 
+import io.dynamometrics.tls.TlsFiles;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import java.nio.file.Files;
@@ -7,7 +8,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
-import io.dynamometrics.tls.TlsFiles;
 
 /**
  * NATS credentials from Dynamo's {@code NATS_AUTH_*} variables, first match wins: user and
@@ -17,14 +17,16 @@ public final class NatsAuth {
   private final String kind;
   private final Consumer<Options.Builder> applier;
 
+  public static final NatsAuth NONE = new NatsAuth("none", b -> {});
+
   private NatsAuth(String kind, Consumer<Options.Builder> applier) {
     this.kind = kind;
     this.applier = applier;
   }
 
-  public static final NatsAuth NONE = new NatsAuth("none", b -> {});
-
   /**
+   * The credentials the variables give, or {@link #NONE}.
+   *
    * @throws IllegalArgumentException naming the variable when a credential is unusable
    */
   public static NatsAuth fromEnv(Map<String, String> env) {
@@ -32,9 +34,11 @@ public final class NatsAuth {
     String password = env.get("NATS_AUTH_PASSWORD");
     if (user != null && !user.isEmpty()) {
       if (password == null) {
-        throw new IllegalArgumentException("NATS_AUTH_USERNAME is set but NATS_AUTH_PASSWORD is not");
+        throw new IllegalArgumentException(
+            "NATS_AUTH_USERNAME is set but NATS_AUTH_PASSWORD is not");
       }
-      return new NatsAuth("user " + user, b -> b.userInfo(user.toCharArray(), password.toCharArray()));
+      return new NatsAuth(
+          "user " + user, b -> b.userInfo(user.toCharArray(), password.toCharArray()));
     }
     String token = env.get("NATS_AUTH_TOKEN");
     if (token != null && !token.isEmpty()) {
@@ -43,14 +47,17 @@ public final class NatsAuth {
     String nkey = env.get("NATS_AUTH_NKEY");
     if (nkey != null && !nkey.isEmpty()) {
       if (!nkey.startsWith("SU")) {
-        throw new IllegalArgumentException("NATS_AUTH_NKEY must be a user NKey seed (starting with SU)");
+        throw new IllegalArgumentException(
+            "NATS_AUTH_NKEY must be a user NKey seed (starting with SU)");
       }
-      return new NatsAuth("nkey", b -> b.authHandler(Nats.staticCredentials(null, nkey.toCharArray())));
+      return new NatsAuth(
+          "nkey", b -> b.authHandler(Nats.staticCredentials(null, nkey.toCharArray())));
     }
     String file = env.get("NATS_AUTH_CREDENTIALS_FILE");
     if (file != null && !file.isEmpty()) {
       if (!Files.isReadable(Path.of(file))) {
-        throw new IllegalArgumentException("NATS_AUTH_CREDENTIALS_FILE " + file + " is not a readable file");
+        throw new IllegalArgumentException(
+            "NATS_AUTH_CREDENTIALS_FILE " + file + " is not a readable file");
       }
       return new NatsAuth("credentials file " + file, b -> b.authHandler(Nats.credentials(file)));
     }

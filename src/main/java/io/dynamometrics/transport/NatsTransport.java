@@ -11,25 +11,43 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 
 /**
  * {@link Transport} over a real NATS server (jnats). Reconnects forever, from the first connect on,
  * so the service starts and serves HTTP while NATS is away; state changes are logged once each.
- * jnats closes a connection for good when a server refuses the same credentials twice in a row
- * (a password rotated on the server first, say); this transport then opens a new one, so the
- * service recovers by itself once the server accepts it again.
+ * jnats closes a connection for good when a server refuses the same credentials twice in a row (a
+ * password rotated on the server first, say); this transport then opens a new one, so the service
+ * recovers by itself once the server accepts it again.
  */
 public final class NatsTransport implements Transport {
   private static final Logger LOG = Logger.getLogger(NatsTransport.class.getName());
 
   private final String url;
-  private final List<NatsSub> subs = new ArrayList<>(); // every open subscription, bound or waiting for a connection
+  private final List<NatsSub> subs =
+      new ArrayList<>(); // every open subscription, bound or waiting for a connection
   private Options options;
-  private volatile Connection connection; // null until a connect succeeds, and again after jnats closed it
+  private volatile Connection
+      connection; // null until a connect succeeds, and again after jnats closed it
   private Dispatcher dispatcher;
   private volatile boolean closed;
   private volatile String state = "starting";
+
+  /**
+   * Events and other floods: at most this many messages wait for the handler; more are dropped and
+   * counted.
+   */
+  private static final long BOUNDED_PENDING_MESSAGES = 1_000_000;
+
+  private static final long BOUNDED_PENDING_BYTES = 256L * 1024 * 1024;
+
+  private volatile String refusal;
+
+  private final AtomicLong refusals = new AtomicLong();
 
   private NatsTransport(String url) {
     this.url = url;
@@ -42,12 +60,19 @@ public final class NatsTransport implements Transport {
    *
    * @throws IOException when the options are unusable (not when the server is down)
    */
-  public static NatsTransport connect(String url, NatsAuth auth) throws IOException, InterruptedException {
+  public static NatsTransport connect(String url, NatsAuth auth)
+      throws IOException, InterruptedException {
     return connect(url, auth, null);
   }
 
-  /** @param tls the TLS context for {@code tls://} servers (custom CA, client certificate), or {@code null} */
-  public static NatsTransport connect(String url, NatsAuth auth, javax.net.ssl.SSLContext tls) throws IOException, InterruptedException {
+  /**
+   * Connects to the NATS servers in {@code url} (comma-separated), retrying in the background.
+   *
+   * @param tls the TLS context for {@code tls://} servers (custom CA, client certificate), or
+   *     {@code null}
+   */
+  public static NatsTransport connect(String url, NatsAuth auth, SSLContext tls)
+      throws IOException, InterruptedException {
     NatsTransport transport = new NatsTransport(url);
     Options.Builder options =
         new Options.Builder()
@@ -79,12 +104,17 @@ public final class NatsTransport implements Transport {
         // jnats reports the first success of a retried initial connect as RECONNECTED
         boolean first = connection == null;
         bind(conn);
-        changeState("up", (first ? "connected to NATS at " : "reconnected to NATS at ") + url, false);
+        changeState(
+            "up", (first ? "connected to NATS at " : "reconnected to NATS at ") + url, false);
       }
       case DISCONNECTED -> {
         if (!"refused".equals(state)) { // a refusal is the more useful thing to have said
-          changeState("down", "up".equals(state) ? "lost NATS at " + url + "; reconnecting until it returns"
-              : "cannot reach NATS at " + url + " yet; retrying until it answers", true);
+          changeState(
+              "down",
+              "up".equals(state)
+                  ? "lost NATS at " + url + "; reconnecting until it returns"
+                  : "cannot reach NATS at " + url + " yet; retrying until it answers",
+              true);
         }
       }
       case CLOSED -> reopen(conn);
@@ -92,7 +122,10 @@ public final class NatsTransport implements Transport {
     }
   }
 
-  /** jnats gave up on {@code conn} (it does after the same refusal twice): start a fresh one, unless we closed it. */
+  /**
+   * jnats gave up on {@code conn} (it does after the same refusal twice): start a fresh one, unless
+   * we closed it.
+   */
   private void reopen(Connection conn) {
     if (closed) { // checked before locking: close() holds the lock while jnats reports CLOSED
       return;
@@ -192,7 +225,8 @@ public final class NatsTransport implements Transport {
     if (connection != null && connection.getStatus() == Connection.Status.CONNECTED) {
       try {
         connection.publish(subject, data);
-      } catch (IllegalStateException ignored) { // lost the connection just now: dropped, as documented
+      } catch (
+          IllegalStateException ignored) { // lost the connection just now: dropped, as documented
       }
     }
   }
@@ -201,10 +235,6 @@ public final class NatsTransport implements Transport {
   public synchronized Subscription subscribe(String subject, String queue, MessageHandler handler) {
     return add(new NatsSub(subject, queue, handler, false));
   }
-
-  /** Events and other floods: at most this many messages wait for the handler; more are dropped and counted. */
-  private static final long BOUNDED_PENDING_MESSAGES = 1_000_000;
-  private static final long BOUNDED_PENDING_BYTES = 256L * 1024 * 1024;
 
   @Override
   public synchronized Subscription subscribeBounded(String subject, MessageHandler handler) {
@@ -232,7 +262,8 @@ public final class NatsTransport implements Transport {
     NatsSub(String subject, String queue, MessageHandler handler, boolean ownDispatcher) {
       this.subject = subject;
       this.queue = queue;
-      this.handler = m -> handler.onMessage(new Message(m.getSubject(), m.getReplyTo(), m.getData()));
+      this.handler =
+          m -> handler.onMessage(new Message(m.getSubject(), m.getReplyTo(), m.getData()));
       this.ownDispatcher = ownDispatcher;
     }
 
@@ -257,7 +288,10 @@ public final class NatsTransport implements Transport {
     public long dropped() {
       Dispatcher d = bound;
       io.nats.client.Subscription s = sub;
-      return droppedBefore + (d == null || s == null ? 0 : ownDispatcher ? d.getDroppedCount() : s.getDroppedCount());
+      return droppedBefore
+          + (d == null || s == null
+              ? 0
+              : ownDispatcher ? d.getDroppedCount() : s.getDroppedCount());
     }
 
     @Override
@@ -318,9 +352,6 @@ public final class NatsTransport implements Transport {
     public void close() {}
   }
 
-  private volatile String refusal;
-  private final java.util.concurrent.atomic.AtomicLong refusals = new java.util.concurrent.atomic.AtomicLong();
-
   @Override
   public long refusals() {
     return refusals.get();
@@ -358,13 +389,16 @@ public final class NatsTransport implements Transport {
   private final class QuietErrors implements ErrorListener {
     @Override
     public void errorOccurred(Connection conn, String error) {
-      String lower = error.toLowerCase(java.util.Locale.ROOT);
-      if (lower.contains("authorization") || lower.contains("authentication") || lower.contains("tls")) {
+      String lower = error.toLowerCase(Locale.ROOT);
+      if (lower.contains("authorization")
+          || lower.contains("authentication")
+          || lower.contains("tls")) {
         refusals.incrementAndGet();
         if (refusal == null) {
           refusal = error;
         }
-        changeState("refused", "NATS at " + url + " refused this client: " + error + "; retrying", true);
+        changeState(
+            "refused", "NATS at " + url + " refused this client: " + error + "; retrying", true);
         return;
       }
       LOG.warning("NATS server error: " + error);
@@ -372,12 +406,15 @@ public final class NatsTransport implements Transport {
 
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
-      String msg = String.valueOf(exp.getMessage()).toLowerCase(java.util.Locale.ROOT);
+      String msg = String.valueOf(exp.getMessage()).toLowerCase(Locale.ROOT);
       if (refusal == null && connection == null) {
         if (msg.contains("authorization") || msg.contains("authentication")) {
           refusal = exp.getMessage();
-        } else if (causedBy(exp, javax.net.ssl.SSLException.class)) {
-          refusal = "TLS handshake failed (" + exp.getMessage() + "); check NATS_TLS_CA, NATS_TLS_CERT and NATS_TLS_KEY";
+        } else if (causedBy(exp, SSLException.class)) {
+          refusal =
+              "TLS handshake failed ("
+                  + exp.getMessage()
+                  + "); check NATS_TLS_CA, NATS_TLS_CERT and NATS_TLS_KEY";
         }
       }
       LOG.fine("NATS: " + exp);

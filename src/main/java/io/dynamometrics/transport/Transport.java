@@ -3,15 +3,15 @@ package io.dynamometrics.transport;
 import java.util.List;
 
 /**
- * The three things the service does with a message bus: scatter-gather, publish, subscribe.
- * {@link NatsTransport} carries them over NATS; {@link LocalTransport} in process, so that the
- * embedded demo runs the very same poller and decoders as production.
+ * The three things the service does with a message bus: scatter-gather, publish, subscribe. {@link
+ * NatsTransport} carries them over NATS; {@link LocalTransport} in process, so that the embedded
+ * demo runs the very same poller and decoders as production.
  */
 public interface Transport extends AutoCloseable {
 
   /**
-   * Sends {@code payload} to every subject with one fresh reply inbox. The caller reads replies from
-   * the returned gather and closes it. When not connected, the gather is empty.
+   * Sends {@code payload} to every subject with one fresh reply inbox. The caller reads replies
+   * from the returned gather and closes it. When not connected, the gather is empty.
    */
   Gather gather(List<String> subjects, byte[] payload);
 
@@ -35,7 +35,10 @@ public interface Transport extends AutoCloseable {
 
   boolean isConnected();
 
-  /** Connection attempts the server refused (credentials or TLS) since start; a bus without authentication never refuses. */
+  /**
+   * Connection attempts the server refused (credentials or TLS) since start; a bus without
+   * authentication never refuses.
+   */
   default long refusals() {
     return 0;
   }

@@ -21,7 +21,10 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** {@code GET /api/v1/fleet} (the current snapshot) and {@code GET /api/v1/history} (the ring buffer). */
+/**
+ * {@code GET /api/v1/fleet} (the current snapshot) and {@code GET /api/v1/history} (the ring
+ * buffer).
+ */
 public final class FleetApi implements HttpHandler {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -34,11 +37,19 @@ public final class FleetApi implements HttpHandler {
   private final int stalenessPolls;
 
   /**
-   * @param stalenessPolls polls a worker may miss before it leaves (--staleness), which the page names
-   * @param mode what this instance is doing now: {@code starting}, {@code active} or {@code standby}
+   * @param stalenessPolls polls a worker may miss before it leaves (--staleness), which the page
+   *     names
+   * @param mode what this instance is doing now: {@code starting}, {@code active} or {@code
+   *     standby}
    */
-  public FleetApi(Supplier<FleetSnapshot> fleet, History history, WorkerKvHistory workerKv, BooleanSupplier connected,
-      Duration pollInterval, int stalenessPolls, Supplier<String> mode) {
+  public FleetApi(
+      Supplier<FleetSnapshot> fleet,
+      History history,
+      WorkerKvHistory workerKv,
+      BooleanSupplier connected,
+      Duration pollInterval,
+      int stalenessPolls,
+      Supplier<String> mode) {
     this.fleet = fleet;
     this.history = history;
     this.workerKv = workerKv;
@@ -57,16 +68,21 @@ public final class FleetApi implements HttpHandler {
     String path = ex.getRequestURI().getPath();
     try {
       switch (path) {
-        case "/api/v1/fleet" -> json(ex, 200, fleetJson(includeWorkers(query(ex.getRequestURI().getRawQuery()))));
-        case "/api/v1/history" -> json(ex, 200, historyJson(query(ex.getRequestURI().getRawQuery())));
-        default -> error(ex, 404, "no such API: " + path + " (try /api/v1/fleet or /api/v1/history)");
+        case "/api/v1/fleet" ->
+            json(ex, 200, fleetJson(includeWorkers(query(ex.getRequestURI().getRawQuery()))));
+        case "/api/v1/history" ->
+            json(ex, 200, historyJson(query(ex.getRequestURI().getRawQuery())));
+        default ->
+            error(ex, 404, "no such API: " + path + " (try /api/v1/fleet or /api/v1/history)");
       }
     } catch (BadRequest e) {
       error(ex, e.status, e.getMessage());
     }
   }
 
-  /** {@code workers=false} leaves the per-worker lists out (for large fleets and frequent polling). */
+  /**
+   * {@code workers=false} leaves the per-worker lists out (for large fleets and frequent polling).
+   */
   private static boolean includeWorkers(Map<String, String> q) {
     for (String key : q.keySet()) {
       if (!key.equals("workers")) {
@@ -94,8 +110,14 @@ public final class FleetApi implements HttpHandler {
     status.put("lastPollAgeSeconds", age);
     status.put("pollIntervalSeconds", pollInterval.toMillis() / 1000.0);
     status.put("stalenessPolls", stalenessPolls);
-    // Fresh: connected, and the last poll is recent; otherwise the page must not present numbers as current.
-    status.put("fresh", up && s.transportConnected() && age >= 0 && age <= stalenessPolls * pollInterval.toMillis() / 1000.0 + 1);
+    // Fresh: connected, and the last poll is recent; otherwise the page must not present numbers as
+    // current.
+    status.put(
+        "fresh",
+        up
+            && s.transportConnected()
+            && age >= 0
+            && age <= stalenessPolls * pollInterval.toMillis() / 1000.0 + 1);
     status.put("serverTimeMillis", now);
     ArrayNode eps = root.putArray("endpoints");
     if (!currentMode.equals("active")) {
@@ -156,23 +178,36 @@ public final class FleetApi implements HttpHandler {
   private ObjectNode historyJson(Map<String, String> q) {
     for (String key : q.keySet()) {
       if (!List.of("namespace", "component", "endpoint", "window").contains(key)) {
-        throw new BadRequest(400, "unknown parameter '" + key + "' (expected namespace, component, endpoint, window)");
+        throw new BadRequest(
+            400,
+            "unknown parameter '" + key + "' (expected namespace, component, endpoint, window)");
       }
     }
     Duration window = q.containsKey("window") ? parseWindow(q.get("window")) : history.retention();
     if (window.compareTo(history.retention()) > 0) {
-      throw new BadRequest(400, "window '" + q.get("window") + "' is longer than the " + history.retention().toMinutes() + " minutes kept");
+      throw new BadRequest(
+          400,
+          "window '"
+              + q.get("window")
+              + "' is longer than the "
+              + history.retention().toMinutes()
+              + " minutes kept");
     }
-    List<Target> known = fleet.get().endpoints().stream().map(EndpointFleet::target)
-        .filter(t -> !q.containsKey("namespace") || t.namespace().equals(q.get("namespace")))
-        .filter(t -> !q.containsKey("component") || t.component().equals(q.get("component")))
-        .filter(t -> !q.containsKey("endpoint") || t.endpoint().equals(q.get("endpoint")))
-        .toList();
+    List<Target> known =
+        fleet.get().endpoints().stream()
+            .map(EndpointFleet::target)
+            .filter(t -> !q.containsKey("namespace") || t.namespace().equals(q.get("namespace")))
+            .filter(t -> !q.containsKey("component") || t.component().equals(q.get("component")))
+            .filter(t -> !q.containsKey("endpoint") || t.endpoint().equals(q.get("endpoint")))
+            .toList();
     if (known.isEmpty()) {
-      throw new BadRequest(404, "no aggregated endpoint matches " + q + "; see /api/v1/fleet for what is aggregated");
+      throw new BadRequest(
+          404,
+          "no aggregated endpoint matches " + q + "; see /api/v1/fleet for what is aggregated");
     }
     if (known.size() > 1) {
-      throw new BadRequest(400, "several endpoints match; give component and endpoint, one of " + known);
+      throw new BadRequest(
+          400, "several endpoints match; give component and endpoint, one of " + known);
     }
     Target t = known.get(0);
     ObjectNode root = JSON.createObjectNode();
@@ -194,16 +229,21 @@ public final class FleetApi implements HttpHandler {
     ObjectNode kv = root.putObject("workerKv");
     kv.put("bucketSeconds", WorkerKvHistory.BUCKET_MILLIS / 1000);
     ObjectNode byWorker = kv.putObject("workers");
-    workerKv.read(t, System.currentTimeMillis()).forEach((k, cells) -> {
-      ArrayNode a = byWorker.putArray(k.workerId() + "/" + (k.hasRank() ? Integer.toString(k.dpRank()) : ""));
-      for (int c : cells) {
-        if (c < 0) {
-          a.addNull();
-        } else {
-          a.add(c);
-        }
-      }
-    });
+    workerKv
+        .read(t, System.currentTimeMillis())
+        .forEach(
+            (k, cells) -> {
+              ArrayNode a =
+                  byWorker.putArray(
+                      k.workerId() + "/" + (k.hasRank() ? Integer.toString(k.dpRank()) : ""));
+              for (int c : cells) {
+                if (c < 0) {
+                  a.addNull();
+                } else {
+                  a.add(c);
+                }
+              }
+            });
     return root;
   }
 
@@ -214,7 +254,10 @@ public final class FleetApi implements HttpHandler {
       if (s.endsWith("m")) {
         d = Duration.ofSeconds(Math.round(Double.parseDouble(s.substring(0, s.length() - 1)) * 60));
       } else {
-        d = Duration.ofSeconds(Math.round(Double.parseDouble(s.endsWith("s") ? s.substring(0, s.length() - 1) : s)));
+        d =
+            Duration.ofSeconds(
+                Math.round(
+                    Double.parseDouble(s.endsWith("s") ? s.substring(0, s.length() - 1) : s)));
       }
       if (d.toSeconds() >= 1) {
         return d;
@@ -266,6 +309,8 @@ public final class FleetApi implements HttpHandler {
   }
 
   private static final class BadRequest extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     final int status;
 
     BadRequest(int status, String message) {

@@ -21,12 +21,21 @@ import java.util.function.Consumer;
  */
 public final class History implements Consumer<FleetSnapshot> {
   /**
-   * One poll's aggregates. Ratios are {@code NaN} when unknown (no workers, no events in the window).
+   * One poll's aggregates. Ratios are {@code NaN} when unknown (no workers, no events in the
+   * window).
    *
    * @param hitRatio overlap / isl blocks from hit-rate events over the last {@link #HIT_WINDOW}
    */
-  public record Point(long timeMillis, int workers, double kvUsage, double slotsUsage, long waiting,
-      double loadAvg, double loadStd, double imbalance, double hitRatio) {}
+  public record Point(
+      long timeMillis,
+      int workers,
+      double kvUsage,
+      double slotsUsage,
+      long waiting,
+      double loadAvg,
+      double loadStd,
+      double imbalance,
+      double hitRatio) {}
 
   /** The window of the KV hit ratio computed from the event counters. */
   public static final Duration HIT_WINDOW = Duration.ofMinutes(1);
@@ -63,10 +72,20 @@ public final class History implements Consumer<FleetSnapshot> {
       long isl = s[0] - first.isl();
       double hit = isl > 0 ? (double) (s[1] - first.overlap()) / isl : Double.NaN;
       Aggregates a = e.aggregates();
-      Point p = a == null
-          ? new Point(now, 0, Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, hit)
-          : new Point(now, a.workers(), a.kvUsageRatio(), a.slotsUsageRatio(), a.requestsWaiting(), a.loadAvg(),
-              a.loadStd(), a.imbalanceRatio(), hit);
+      Point p =
+          a == null
+              ? new Point(
+                  now, 0, Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, hit)
+              : new Point(
+                  now,
+                  a.workers(),
+                  a.kvUsageRatio(),
+                  a.slotsUsageRatio(),
+                  a.requestsWaiting(),
+                  a.loadAvg(),
+                  a.loadStd(),
+                  a.imbalanceRatio(),
+                  hit);
       ArrayDeque<Point> ring = points.computeIfAbsent(e.target(), t -> new ArrayDeque<>());
       synchronized (ring) {
         ring.addLast(p);

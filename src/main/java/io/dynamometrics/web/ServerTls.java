@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsParameters;
 import io.dynamometrics.tls.TlsFiles;
 import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -55,8 +56,15 @@ final class ServerTls {
   /**
    * @param server the server's certificate and key; its trust is the client CAs (or none)
    */
-  ServerTls(TlsFiles server, TlsFiles clientCas, ClientAuth clientAuth, List<String> protocols, List<String> cipherSuites,
-      List<String> namedGroups, boolean preferServerCipherSuites, Set<String> allowedSans) {
+  ServerTls(
+      TlsFiles server,
+      TlsFiles clientCas,
+      ClientAuth clientAuth,
+      List<String> protocols,
+      List<String> cipherSuites,
+      List<String> namedGroups,
+      boolean preferServerCipherSuites,
+      Set<String> allowedSans) {
     this.clientAuth = clientAuth;
     this.protocols = protocols.toArray(String[]::new);
     this.cipherSuites = cipherSuites == null ? null : cipherSuites.toArray(String[]::new);
@@ -71,6 +79,26 @@ final class ServerTls {
       throw new IllegalArgumentException("cannot set up TLS: " + e.getMessage());
     }
   }
+
+  /** For the modes that ask for a certificate without verifying it, as Go's server does. */
+  private static final X509TrustManager ANY_CLIENT =
+      new X509TrustManager() {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) {
+          // RequestClientCert and RequireAnyClientCert: any certificate is taken, unverified
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType)
+            throws CertificateException {
+          throw new CertificateException("a server context does not verify servers");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+          return new X509Certificate[0];
+        }
+      };
 
   /** The cipher suites and named groups this JVM can enable, to check a config against. */
   static SSLParameters supported() {
@@ -108,7 +136,10 @@ final class ServerTls {
     return p;
   }
 
-  /** Whether a request from a client that showed {@code chain} (or none) may proceed under client_allowed_sans. */
+  /**
+   * Whether a request from a client that showed {@code chain} (or none) may proceed under
+   * client_allowed_sans.
+   */
   boolean allowed(X509Certificate[] chain) {
     if (allowedSans.isEmpty()) {
       return true;
@@ -128,22 +159,4 @@ final class ServerTls {
       return false;
     }
   }
-
-  /** For the modes that ask for a certificate without verifying it, as Go's server does. */
-  private static final X509TrustManager ANY_CLIENT = new X509TrustManager() {
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) {
-      // RequestClientCert and RequireAnyClientCert: any certificate is taken, unverified
-    }
-
-    @Override
-    public void checkServerTrusted(X509Certificate[] chain, String authType) throws java.security.cert.CertificateException {
-      throw new java.security.cert.CertificateException("a server context does not verify servers");
-    }
-
-    @Override
-    public X509Certificate[] getAcceptedIssuers() {
-      return new X509Certificate[0];
-    }
-  };
 }

@@ -47,26 +47,53 @@ import java.util.concurrent.ConcurrentHashMap;
  * </pre>
  */
 public final class WebConfig {
-  private static final Set<String> TOP = Set.of("tls_server_config", "http_server_config", "basic_auth_users");
-  private static final Set<String> TLS_KEYS = Set.of("cert_file", "key_file", "key_password_file", "client_auth_type",
-      "client_ca_file", "client_allowed_sans", "min_version", "max_version", "cipher_suites", "curve_preferences",
-      "prefer_server_cipher_suites");
+  private static final Set<String> TOP =
+      Set.of("tls_server_config", "http_server_config", "basic_auth_users");
+  private static final Set<String> TLS_KEYS =
+      Set.of(
+          "cert_file",
+          "key_file",
+          "key_password_file",
+          "client_auth_type",
+          "client_ca_file",
+          "client_allowed_sans",
+          "min_version",
+          "max_version",
+          "cipher_suites",
+          "curve_preferences",
+          "prefer_server_cipher_suites");
   private static final Set<String> HTTP_KEYS = Set.of("http2", "headers");
+
   /** The headers Prometheus' web config lets an operator set. */
-  private static final Set<String> HEADERS = Set.of("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
-      "X-XSS-Protection", "Strict-Transport-Security");
-  private static final Map<String, String> VERSIONS = Map.of("TLS10", "TLSv1", "TLS11", "TLSv1.1", "TLS12", "TLSv1.2",
-      "TLS13", "TLSv1.3");
+  private static final Set<String> HEADERS =
+      Set.of(
+          "Content-Security-Policy",
+          "X-Frame-Options",
+          "X-Content-Type-Options",
+          "X-XSS-Protection",
+          "Strict-Transport-Security");
+
+  private static final Map<String, String> VERSIONS =
+      Map.of("TLS10", "TLSv1", "TLS11", "TLSv1.1", "TLS12", "TLSv1.2", "TLS13", "TLSv1.3");
   private static final List<String> VERSION_ORDER = List.of("TLS10", "TLS11", "TLS12", "TLS13");
-  private static final Map<String, String> CURVES = Map.of("CurveP256", "secp256r1", "CurveP384", "secp384r1",
-      "CurveP521", "secp521r1", "X25519", "x25519");
+  private static final Map<String, String> CURVES =
+      Map.of(
+          "CurveP256",
+          "secp256r1",
+          "CurveP384",
+          "secp384r1",
+          "CurveP521",
+          "secp521r1",
+          "X25519",
+          "x25519");
 
   public static final WebConfig NONE = new WebConfig(null, Map.of(), Map.of());
 
   private final ServerTls tls;
   private final Map<String, String> users;
   private final Map<String, String> headers;
-  private final Set<String> verified = ConcurrentHashMap.newKeySet(); // sha-256 of user:password that passed bcrypt
+  private final Set<String> verified =
+      ConcurrentHashMap.newKeySet(); // sha-256 of user:password that passed bcrypt
 
   private WebConfig(ServerTls tls, Map<String, String> users, Map<String, String> headers) {
     this.tls = tls;
@@ -74,13 +101,21 @@ public final class WebConfig {
     this.headers = headers;
   }
 
-  /** @throws IllegalArgumentException one line naming the file and what is wrong in it */
+  /**
+   * Reads and checks {@code file}; an empty file means no protection, as in Prometheus.
+   *
+   * @throws IllegalArgumentException one line naming the file and what is wrong in it
+   */
   public static WebConfig load(Path file) {
     JsonNode root;
     try {
       root = new YAMLMapper().readTree(file.toFile());
     } catch (IOException e) {
-      throw new IllegalArgumentException("web config " + file + " is not readable YAML: " + e.getMessage().lines().findFirst().orElse(""));
+      throw new IllegalArgumentException(
+          "web config "
+              + file
+              + " is not readable YAML: "
+              + e.getMessage().lines().findFirst().orElse(""));
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
       return NONE; // an empty file, as Prometheus takes it: no protection
@@ -88,7 +123,10 @@ public final class WebConfig {
     Reader r = new Reader(file);
     r.keys(root, "", TOP);
     Path dir = file.toAbsolutePath().getParent();
-    ServerTls tls = root.has("tls_server_config") ? r.tls(r.mapping(root.get("tls_server_config"), "tls_server_config"), dir) : null;
+    ServerTls tls =
+        root.has("tls_server_config")
+            ? r.tls(r.mapping(root.get("tls_server_config"), "tls_server_config"), dir)
+            : null;
     Map<String, String> headers = new LinkedHashMap<>();
     if (root.has("http_server_config")) {
       JsonNode http = r.mapping(root.get("http_server_config"), "http_server_config");
@@ -99,8 +137,12 @@ public final class WebConfig {
         for (Iterator<String> it = h.fieldNames(); it.hasNext(); ) {
           String name = it.next();
           if (HEADERS.stream().noneMatch(name::equalsIgnoreCase)) {
-            throw r.error("http_server_config.headers: '" + name + "' cannot be set (allowed: " + String.join(", ", HEADERS.stream().sorted().toList())
-                + ")");
+            throw r.error(
+                "http_server_config.headers: '"
+                    + name
+                    + "' cannot be set (allowed: "
+                    + String.join(", ", HEADERS.stream().sorted().toList())
+                    + ")");
           }
           headers.put(name, r.text(h, "http_server_config.headers.", name));
         }
@@ -129,12 +171,20 @@ public final class WebConfig {
 
     void keys(JsonNode node, String prefix, Set<String> known) {
       if (!node.isObject()) {
-        throw error((prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1)) + " must be a YAML mapping");
+        throw error(
+            (prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
+                + " must be a YAML mapping");
       }
       for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
         String key = it.next();
         if (!known.contains(key)) {
-          throw error("unknown key '" + prefix + key + "' (expected one of " + String.join(", ", known.stream().sorted().toList()) + ")");
+          throw error(
+              "unknown key '"
+                  + prefix
+                  + key
+                  + "' (expected one of "
+                  + String.join(", ", known.stream().sorted().toList())
+                  + ")");
         }
       }
     }
@@ -191,25 +241,44 @@ public final class WebConfig {
       }
       String role = "web config " + file;
       String passwordFile = text(t, p, "key_password_file");
-      char[] password = passwordFile == null ? null : TlsFiles.passwordFile(dir.resolve(passwordFile), role + " key_password_file");
+      char[] password =
+          passwordFile == null
+              ? null
+              : TlsFiles.passwordFile(dir.resolve(passwordFile), role + " key_password_file");
       TlsFiles server = TlsFiles.load(null, dir.resolve(cert), dir.resolve(key), password, role);
 
       String authName = text(t, p, "client_auth_type");
       ServerTls.ClientAuth auth;
       try {
-        auth = authName == null ? ServerTls.ClientAuth.NoClientCert : ServerTls.ClientAuth.valueOf(authName);
+        auth =
+            authName == null
+                ? ServerTls.ClientAuth.NoClientCert
+                : ServerTls.ClientAuth.valueOf(authName);
       } catch (IllegalArgumentException e) {
-        throw error("client_auth_type '" + authName + "' is not one of " + Arrays.toString(ServerTls.ClientAuth.values()));
+        throw error(
+            "client_auth_type '"
+                + authName
+                + "' is not one of "
+                + Arrays.toString(ServerTls.ClientAuth.values()));
       }
       String caFile = text(t, p, "client_ca_file");
       if (caFile != null && !auth.verify) {
-        throw error("client_ca_file is set but client_auth_type " + auth + " does not verify client certificates "
-            + "(use VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
+        throw error(
+            "client_ca_file is set but client_auth_type "
+                + auth
+                + " does not verify client certificates "
+                + "(use VerifyClientCertIfGiven or RequireAndVerifyClientCert)");
       }
       if (auth.verify && caFile == null) {
-        throw error("client_auth_type " + auth + " needs client_ca_file, the CA that signs client certificates");
+        throw error(
+            "client_auth_type "
+                + auth
+                + " needs client_ca_file, the CA that signs client certificates");
       }
-      TlsFiles clientCas = caFile == null ? null : TlsFiles.load(dir.resolve(caFile), null, null, null, role + " client_ca_file");
+      TlsFiles clientCas =
+          caFile == null
+              ? null
+              : TlsFiles.load(dir.resolve(caFile), null, null, null, role + " client_ca_file");
       List<String> sans = list(t, p, "client_allowed_sans");
       if (sans != null && !auth.verify) {
         throw error("client_allowed_sans needs a client_auth_type that verifies certificates");
@@ -218,7 +287,8 @@ public final class WebConfig {
       String min = version(t, "min_version", "TLS12");
       String max = version(t, "max_version", "TLS13");
       List<String> protocols = new ArrayList<>();
-      for (String v : VERSION_ORDER.subList(VERSION_ORDER.indexOf(min), VERSION_ORDER.indexOf(max) + 1)) {
+      for (String v :
+          VERSION_ORDER.subList(VERSION_ORDER.indexOf(min), VERSION_ORDER.indexOf(max) + 1)) {
         protocols.add(VERSIONS.get(v));
       }
       if (protocols.isEmpty()) {
@@ -231,7 +301,8 @@ public final class WebConfig {
         Set<String> known = Set.of(supported.getCipherSuites());
         for (String s : suites) {
           if (!known.contains(s)) {
-            throw error("cipher_suites: '" + s + "' is not a cipher suite this Java runtime supports");
+            throw error(
+                "cipher_suites: '" + s + "' is not a cipher suite this Java runtime supports");
           }
         }
         // as in Go, the list governs TLS 1.2 and below; TLS 1.3's suites stay on
@@ -250,13 +321,22 @@ public final class WebConfig {
         for (String c : curves) {
           String g = CURVES.get(c);
           if (g == null) {
-            throw error("curve_preferences: '" + c + "' is not one of " + new TreeMap<>(CURVES).keySet());
+            throw error(
+                "curve_preferences: '" + c + "' is not one of " + new TreeMap<>(CURVES).keySet());
           }
           groups.add(g);
         }
       }
       boolean prefer = bool(t, p, "prefer_server_cipher_suites", true);
-      return new ServerTls(server, clientCas, auth, protocols, suites, groups, prefer, sans == null ? Set.of() : Set.copyOf(sans));
+      return new ServerTls(
+          server,
+          clientCas,
+          auth,
+          protocols,
+          suites,
+          groups,
+          prefer,
+          sans == null ? Set.of() : Set.copyOf(sans));
     }
 
     private String version(JsonNode t, String key, String otherwise) {
@@ -285,7 +365,10 @@ public final class WebConfig {
     return headers;
   }
 
-  /** Checks a user's password; bcrypt is slow on purpose, so a pair that passed once is remembered (hashed). */
+  /**
+   * Checks a user's password; bcrypt is slow on purpose, so a pair that passed once is remembered
+   * (hashed).
+   */
   boolean check(String user, String password) {
     String hash = users.get(user);
     if (hash == null) {
@@ -295,7 +378,11 @@ public final class WebConfig {
     if (verified.contains(key)) {
       return true;
     }
-    boolean ok = BCrypt.verifyer().verify(password.getBytes(StandardCharsets.UTF_8), hash.getBytes(StandardCharsets.UTF_8)).verified;
+    boolean ok =
+        BCrypt.verifyer()
+            .verify(
+                password.getBytes(StandardCharsets.UTF_8), hash.getBytes(StandardCharsets.UTF_8))
+            .verified;
     if (ok) {
       verified.add(key);
     }
@@ -304,7 +391,9 @@ public final class WebConfig {
 
   private static String sha256(String s) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -1,10 +1,10 @@
 package io.dynamometrics.web;
 
+import com.sun.net.httpserver.BasicAuthenticator;
+import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.BasicAuthenticator;
 import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
@@ -13,11 +13,17 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.security.cert.X509Certificate;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -25,12 +31,12 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * and gzip), {@code /healthz}, {@code /readyz}, and whatever else the caller mounts.
  *
  * <p>Slow and stuck clients: each request runs on its own virtual thread, apart from polling; a
- * request must arrive within {@value #MAX_REQUEST_SECONDS} s, or the connection is closed. A
- * {@code /metrics} response not taken within {@value #MAX_RESPONSE_SECONDS} s is abandoned: its
- * thread is interrupted, which closes the connection under a blocked write (the JDK server's own
- * response timer does not). At most {@value #MAX_SCRAPES} {@code /metrics} responses (each a buffer
- * of the whole exposition) are in flight at once; a scrape that cannot start within
- * {@value #SCRAPE_QUEUE_SECONDS} s gets 503.
+ * request must arrive within {@value #MAX_REQUEST_SECONDS} s, or the connection is closed. A {@code
+ * /metrics} response not taken within {@value #MAX_RESPONSE_SECONDS} s is abandoned: its thread is
+ * interrupted, which closes the connection under a blocked write (the JDK server's own response
+ * timer does not). At most {@value #MAX_SCRAPES} {@code /metrics} responses (each a buffer of the
+ * whole exposition) are in flight at once; a scrape that cannot start within {@value
+ * #SCRAPE_QUEUE_SECONDS} s gets 503.
  */
 public final class WebServer implements AutoCloseable {
   static final int MAX_REQUEST_SECONDS = 10;
@@ -45,30 +51,46 @@ public final class WebServer implements AutoCloseable {
     }
   }
 
-  private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+  private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
-  private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
-    var w = new java.util.concurrent.ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("http-watchdog").factory());
+  private final HttpServer server;
+
+  private final ExecutorService pool;
+
+  private static ScheduledThreadPoolExecutor watchdog() {
+    var w =
+        new ScheduledThreadPoolExecutor(
+            1, Thread.ofPlatform().daemon().name("http-watchdog").factory());
     w.setRemoveOnCancelPolicy(true); // a finished scrape's timer goes at once, not 30 s later
     return w;
   }
-
-  private final HttpServer server;
-  private final ExecutorService pool;
 
   /**
    * @param ready whether {@code /readyz} should answer 200
    * @param extra more handlers by path prefix (the dashboard and API)
    * @throws java.net.BindException when the port is taken
    */
-  public WebServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, Map<String, HttpHandler> extra)
+  public WebServer(
+      String host,
+      int port,
+      PrometheusRegistry registry,
+      BooleanSupplier ready,
+      Map<String, HttpHandler> extra)
       throws IOException {
     this(host, port, registry, ready, extra, WebConfig.NONE);
   }
 
-  /** @param config TLS and basic auth for every endpoint */
-  public WebServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, Map<String, HttpHandler> extra,
-      WebConfig config) throws IOException {
+  /**
+   * @param config TLS and basic auth for every endpoint
+   */
+  public WebServer(
+      String host,
+      int port,
+      PrometheusRegistry registry,
+      BooleanSupplier ready,
+      Map<String, HttpHandler> extra,
+      WebConfig config)
+      throws IOException {
     InetSocketAddress address = new InetSocketAddress(host, port);
     if (config.tls() != null) {
       HttpsServer https = HttpsServer.create(address, 64);
@@ -79,40 +101,52 @@ public final class WebServer implements AutoCloseable {
     }
     pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-", 0).factory());
     server.setExecutor(pool);
-    Map<String, HttpHandler> handlers = new java.util.LinkedHashMap<>();
+    Map<String, HttpHandler> handlers = new LinkedHashMap<>();
     handlers.put("/metrics", limited(new MetricsHandler(registry)));
     handlers.put("/healthz", ex -> text(ex, 200, "ok\n"));
     handlers.put(
         "/readyz",
         ex -> {
           boolean ok = ready.getAsBoolean();
-          text(ex, ok ? 200 : 503, ok ? "ready\n" : "not ready: waiting for NATS and a completed poll\n");
+          text(
+              ex,
+              ok ? 200 : 503,
+              ok ? "ready\n" : "not ready: waiting for NATS and a completed poll\n");
         });
     handlers.putAll(extra);
     handlers.putIfAbsent("/", ex -> text(ex, 404, "not found; see /metrics, /healthz, /readyz\n"));
-    handlers.forEach((path, handler) -> {
-      var context = server.createContext(path, handler);
-      context.getFilters().add(guard(config));
-      if (config.requiresAuth()) {
-        context.setAuthenticator(new BasicAuthenticator("dynamo-metrics") {
-          @Override
-          public boolean checkCredentials(String user, String password) {
-            return config.check(user, password);
+    handlers.forEach(
+        (path, handler) -> {
+          var context = server.createContext(path, handler);
+          context.getFilters().add(guard(config));
+          if (config.requiresAuth()) {
+            context.setAuthenticator(
+                new BasicAuthenticator("dynamo-metrics") {
+                  @Override
+                  public boolean checkCredentials(String user, String password) {
+                    return config.check(user, password);
+                  }
+                });
           }
         });
-      }
-    });
     server.start();
   }
 
-  /** Refuses a client certificate outside client_allowed_sans (403) and adds the configured headers. */
+  /**
+   * Refuses a client certificate outside client_allowed_sans (403) and adds the configured headers.
+   */
   private static Filter guard(WebConfig config) {
     return new Filter() {
       @Override
       public void doFilter(HttpExchange ex, Chain chain) throws IOException {
         config.headers().forEach(ex.getResponseHeaders()::set);
-        if (config.tls() != null && ex instanceof HttpsExchange https && !config.tls().allowed(peer(https))) {
-          text(ex, 403, "forbidden: the client certificate's names are not in client_allowed_sans\n");
+        if (config.tls() != null
+            && ex instanceof HttpsExchange https
+            && !config.tls().allowed(peer(https))) {
+          text(
+              ex,
+              403,
+              "forbidden: the client certificate's names are not in client_allowed_sans\n");
           return;
         }
         chain.doFilter(ex);
@@ -128,22 +162,22 @@ public final class WebServer implements AutoCloseable {
   private static X509Certificate[] peer(HttpsExchange https) {
     try {
       var certs = https.getSSLSession().getPeerCertificates();
-      return java.util.Arrays.copyOf(certs, certs.length, X509Certificate[].class);
+      return Arrays.copyOf(certs, certs.length, X509Certificate[].class);
     } catch (SSLPeerUnverifiedException | ArrayStoreException none) {
       return null;
     }
   }
 
   /**
-   * {@code handler} with at most {@link #MAX_SCRAPES} requests at once (one that waits too long gets
-   * 503), each abandoned after {@link #MAX_RESPONSE_SECONDS}.
+   * {@code handler} with at most {@link #MAX_SCRAPES} requests at once (one that waits too long
+   * gets 503), each abandoned after {@link #MAX_RESPONSE_SECONDS}.
    */
   private static HttpHandler limited(HttpHandler handler) {
-    java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(MAX_SCRAPES);
+    Semaphore slots = new Semaphore(MAX_SCRAPES);
     return ex -> {
       boolean admitted;
       try {
-        admitted = slots.tryAcquire(SCRAPE_QUEUE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        admitted = slots.tryAcquire(SCRAPE_QUEUE_SECONDS, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         admitted = false;
@@ -153,8 +187,9 @@ public final class WebServer implements AutoCloseable {
         return;
       }
       // interrupting a thread blocked writing to the client's channel closes that channel
-      java.util.concurrent.ScheduledFuture<?> abandon =
-          WATCHDOG.schedule(Thread.currentThread()::interrupt, MAX_RESPONSE_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+      ScheduledFuture<?> abandon =
+          WATCHDOG.schedule(
+              Thread.currentThread()::interrupt, MAX_RESPONSE_SECONDS, TimeUnit.SECONDS);
       try {
         handler.handle(ex);
       } finally {
@@ -174,7 +209,8 @@ public final class WebServer implements AutoCloseable {
     send(ex, status, "text/plain; charset=utf-8", body.getBytes(StandardCharsets.UTF_8));
   }
 
-  public static void send(HttpExchange ex, int status, String contentType, byte[] body) throws IOException {
+  public static void send(HttpExchange ex, int status, String contentType, byte[] body)
+      throws IOException {
     try (ex) {
       ex.getResponseHeaders().set("Content-Type", contentType);
       ex.getResponseHeaders().set("Cache-Control", "no-store");

@@ -31,11 +31,11 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
     synchronized void record(long bucket, int percent) {
       if (lastBucket != Long.MIN_VALUE && bucket > lastBucket) {
         for (long b = lastBucket + 1; b <= bucket && b <= lastBucket + BUCKETS; b++) {
-          cells[(int) Math.floorMod(b, BUCKETS)] = 0;
+          cells[Math.floorMod(b, BUCKETS)] = 0;
         }
       }
       if (bucket >= lastBucket) {
-        int i = (int) Math.floorMod(bucket, BUCKETS);
+        int i = Math.floorMod(bucket, BUCKETS);
         cells[i] = (byte) Math.max(cells[i], percent + 1);
         lastBucket = bucket;
       }
@@ -45,7 +45,8 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
       int[] out = new int[BUCKETS];
       for (int i = 0; i < BUCKETS; i++) {
         long b = currentBucket - (BUCKETS - 1) + i;
-        out[i] = b > lastBucket || b <= lastBucket - BUCKETS ? -1 : cells[(int) Math.floorMod(b, BUCKETS)] - 1;
+        out[i] =
+            b > lastBucket || b <= lastBucket - BUCKETS ? -1 : cells[Math.floorMod(b, BUCKETS)] - 1;
       }
       return out;
     }
@@ -63,10 +64,14 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
     Set<Target> present = new HashSet<>();
     for (EndpointFleet e : snapshot.endpoints()) {
       present.add(e.target());
-      Map<WorkerKey, Ring> workers = rings.computeIfAbsent(e.target(), t -> new ConcurrentHashMap<>());
+      Map<WorkerKey, Ring> workers =
+          rings.computeIfAbsent(e.target(), t -> new ConcurrentHashMap<>());
       for (Worker w : e.workers()) {
         ForwardPassMetrics m = w.metrics();
-        int percent = m.kvTotalBlocks() == 0 ? 0 : (int) Math.min(100, Math.round(100.0 * m.kvActiveBlocks() / m.kvTotalBlocks()));
+        int percent =
+            m.kvTotalBlocks() == 0
+                ? 0
+                : (int) Math.min(100, Math.round(100.0 * m.kvActiveBlocks() / m.kvTotalBlocks()));
         workers.computeIfAbsent(w.key(), k -> new Ring()).record(bucket, percent);
       }
       workers.values().removeIf(r -> r.lastBucket() <= bucket - BUCKETS);
@@ -83,12 +88,13 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
     Map<WorkerKey, Ring> workers = rings.get(target);
     if (workers != null) {
       long bucket = nowMillis / BUCKET_MILLIS;
-      workers.forEach((k, r) -> {
-        int[] cells = r.read(bucket);
-        if (Arrays.stream(cells).anyMatch(c -> c >= 0)) {
-          out.put(k, cells);
-        }
-      });
+      workers.forEach(
+          (k, r) -> {
+            int[] cells = r.read(bucket);
+            if (Arrays.stream(cells).anyMatch(c -> c >= 0)) {
+              out.put(k, cells);
+            }
+          });
     }
     return out;
   }

@@ -23,7 +23,7 @@ public final class Blake3 {
     for (int c = 0; c < chunks - 1; c++) {
       int[] cv = chunkOutput(input, c).chainingValue();
       // Merge completed subtrees: one merge per trailing zero bit of the chunk count so far.
-      for (long total = c + 1; (total & 1) == 0; total >>= 1) {
+      for (long total = c + 1L; (total & 1) == 0; total >>= 1) {
         cv = parentOutput(stack[--depth], cv).chainingValue();
       }
       stack[depth++] = cv;
@@ -98,8 +98,22 @@ public final class Blake3 {
 
   private static int[] compress(int[] cv, int[] block, long counter, int blockLen, int flags) {
     int[] s = {
-      cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7],
-      IV[0], IV[1], IV[2], IV[3], (int) counter, (int) (counter >>> 32), blockLen, flags
+      cv[0],
+      cv[1],
+      cv[2],
+      cv[3],
+      cv[4],
+      cv[5],
+      cv[6],
+      cv[7],
+      IV[0],
+      IV[1],
+      IV[2],
+      IV[3],
+      (int) counter,
+      (int) (counter >>> 32),
+      blockLen,
+      flags
     };
     int[] m = block.clone();
     for (int round = 0; round < 7; round++) {

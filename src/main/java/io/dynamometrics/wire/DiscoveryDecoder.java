@@ -19,7 +19,8 @@ public final class DiscoveryDecoder {
   /** An endpoint of a service that reports ForwardPassMetrics. */
   public record MetricsEndpoint(String service, String endpoint) {}
 
-  private static final Pattern DESCRIPTION = Pattern.compile("Dynamo component (.+) in namespace (.+)");
+  private static final Pattern DESCRIPTION =
+      Pattern.compile("Dynamo component (.+) in namespace (.+)");
 
   private DiscoveryDecoder() {}
 

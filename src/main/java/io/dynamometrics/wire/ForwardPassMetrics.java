@@ -22,10 +22,24 @@ public record ForwardPassMetrics(
 
   /** A report in the flat form. */
   public ForwardPassMetrics(
-      long requestActiveSlots, long requestTotalSlots, long kvActiveBlocks, long kvTotalBlocks, long numRequestsWaiting,
-      double gpuCacheUsagePerc, double gpuPrefixCacheHitRate, int dpRank) {
-    this(requestActiveSlots, requestTotalSlots, kvActiveBlocks, kvTotalBlocks, numRequestsWaiting, gpuCacheUsagePerc,
-        gpuPrefixCacheHitRate, dpRank, false);
+      long requestActiveSlots,
+      long requestTotalSlots,
+      long kvActiveBlocks,
+      long kvTotalBlocks,
+      long numRequestsWaiting,
+      double gpuCacheUsagePerc,
+      double gpuPrefixCacheHitRate,
+      int dpRank) {
+    this(
+        requestActiveSlots,
+        requestTotalSlots,
+        kvActiveBlocks,
+        kvTotalBlocks,
+        numRequestsWaiting,
+        gpuCacheUsagePerc,
+        gpuPrefixCacheHitRate,
+        dpRank,
+        false);
   }
 
   public boolean hasRank() {

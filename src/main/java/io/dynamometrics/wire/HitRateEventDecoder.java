@@ -3,6 +3,7 @@ package io.dynamometrics.wire;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Decodes {@code namespace.{ns}.kv-hit-rate} events; invalid ones are rejected, never guessed.
@@ -13,20 +14,24 @@ import java.io.IOException;
  * suite against their real routers). Refusing those events would lose most of such a fleet's hits;
  * Dynamo's own aggregator adds them up too.
  *
- * <p>Events arrive by the hundred thousand per second and Dynamo writes them one way only:
- * {@code {"worker_id":N,"isl_blocks":N,"overlap_blocks":N}}, compact, in that order (trailing
- * whitespace allowed). That exact
- * shape (unsigned integers that fit a long) is read by a byte scanner; anything else, valid or not,
- * goes through the JSON parser, which gives the same result for every input the scanner takes.
+ * <p>Events arrive by the hundred thousand per second and Dynamo writes them one way only: {@code
+ * {"worker_id":N,"isl_blocks":N,"overlap_blocks":N}}, compact, in that order (trailing whitespace
+ * allowed). That exact shape (unsigned integers that fit a long) is read by a byte scanner;
+ * anything else, valid or not, goes through the JSON parser, which gives the same result for every
+ * input the scanner takes.
  */
 public final class HitRateEventDecoder {
+  private static final byte[] WORKER = "{\"worker_id\":".getBytes(StandardCharsets.US_ASCII);
+
+  private static final byte[] ISL = ",\"isl_blocks\":".getBytes(StandardCharsets.US_ASCII);
+
+  private static final byte[] OVERLAP = ",\"overlap_blocks\":".getBytes(StandardCharsets.US_ASCII);
+
   private HitRateEventDecoder() {}
 
-  private static final byte[] WORKER = "{\"worker_id\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-  private static final byte[] ISL = ",\"isl_blocks\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-  private static final byte[] OVERLAP = ",\"overlap_blocks\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-
   /**
+   * Decodes one hit-rate event.
+   *
    * @throws IllegalArgumentException with a printable reason for anything but a valid event
    */
   public static HitRateEvent decode(byte[] payload) {
@@ -34,7 +39,9 @@ public final class HitRateEventDecoder {
     return event != null ? event : parse(payload);
   }
 
-  /** The event when {@code payload} has Dynamo's exact shape and valid values, else {@code null}. */
+  /**
+   * The event when {@code payload} has Dynamo's exact shape and valid values, else {@code null}.
+   */
   static HitRateEvent canonical(byte[] b) {
     Scanner in = new Scanner(b);
     long workerId = in.field(WORKER);
@@ -46,7 +53,9 @@ public final class HitRateEventDecoder {
     return new HitRateEvent(workerId, isl, overlap);
   }
 
-  /** Reads Dynamo's event shape left to right; each read answers -1 or false at the first surprise. */
+  /**
+   * Reads Dynamo's event shape left to right; each read answers -1 or false at the first surprise.
+   */
   private static final class Scanner {
     private final byte[] b;
     private int i;
@@ -55,7 +64,10 @@ public final class HitRateEventDecoder {
       this.b = b;
     }
 
-    /** {@code name} (the key with its quotes and colon) followed by an unsigned integer that fits a long; the integer, or -1. */
+    /**
+     * {@code name} (the key with its quotes and colon) followed by an unsigned integer that fits a
+     * long; the integer, or -1.
+     */
     long field(byte[] name) {
       if (i + name.length > b.length) {
         return -1;
@@ -74,7 +86,8 @@ public final class HitRateEventDecoder {
         }
         v = v * 10 + d;
       }
-      if (i == from || (b[from] == '0' && i - from > 1)) { // no digits, or a leading zero JSON does not allow
+      if (i == from
+          || (b[from] == '0' && i - from > 1)) { // no digits, or a leading zero JSON does not allow
         return -1;
       }
       return v;
@@ -114,21 +127,27 @@ public final class HitRateEventDecoder {
         }
       }
       if (p.nextToken() != null) {
-        throw new IllegalArgumentException("trailing data after the event: " + Json.excerpt(payload));
+        throw new IllegalArgumentException(
+            "trailing data after the event: " + Json.excerpt(payload));
       }
     } catch (IOException e) {
       throw new IllegalArgumentException("unparseable event: " + Json.excerpt(payload));
     }
     if (workerId == null || isl == null || overlap == null) {
-      throw new IllegalArgumentException("event lacks worker_id, isl_blocks or overlap_blocks: " + Json.excerpt(payload));
+      throw new IllegalArgumentException(
+          "event lacks worker_id, isl_blocks or overlap_blocks: " + Json.excerpt(payload));
     }
     return new HitRateEvent(workerId, isl, overlap);
   }
 
-  private static long integer(JsonParser p, JsonToken value, String field, byte[] payload, boolean unsigned) throws IOException {
-    if (value != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+  private static long integer(
+      JsonParser p, JsonToken value, String field, byte[] payload, boolean unsigned)
+      throws IOException {
+    if (value != JsonToken.VALUE_NUMBER_INT
+        || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
       p.skipChildren();
-      throw new IllegalArgumentException(field + " must be a 64-bit integer: " + Json.excerpt(payload));
+      throw new IllegalArgumentException(
+          field + " must be a 64-bit integer: " + Json.excerpt(payload));
     }
     long v = p.getLongValue();
     if (unsigned && v < 0) {

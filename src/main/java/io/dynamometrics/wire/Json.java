@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The one JSON reader for untrusted payloads: strict (duplicate keys and {@code NaN} rejected) and
@@ -45,7 +46,7 @@ public final class Json {
 
   /** A short, printable excerpt of a payload for log lines. */
   public static String excerpt(byte[] bytes) {
-    String s = new String(bytes, 0, Math.min(bytes.length, 120), java.nio.charset.StandardCharsets.UTF_8);
+    String s = new String(bytes, 0, Math.min(bytes.length, 120), StandardCharsets.UTF_8);
     return s.replaceAll("[\\p{Cntrl}]", "?") + (bytes.length > 120 ? "..." : "");
   }
 }

@@ -38,7 +38,8 @@ public final class L2cEncoder {
         g.writeStringField("subject", e.subject());
         g.writeObjectFieldStart("data");
         if (m.nested()) {
-          // G3 (0.3.2 on): wrapped, as Dynamo 0.3.2's own aggregator publishes it (seen in the conformance suite)
+          // G3 (0.3.2 on): wrapped, as Dynamo 0.3.2's own aggregator publishes it (seen in the
+          // conformance suite)
           g.writeObjectFieldStart("engine_load_metrics");
           MetricsWriter.nested(g, m, false);
           g.writeEndObject();

@@ -6,10 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class MetricsDecoder {
   private MetricsDecoder() {}
 
-  /** @throws IllegalArgumentException naming the first field that is missing or wrong */
+  /**
+   * @throws IllegalArgumentException naming the first field that is missing or wrong
+   */
   static ForwardPassMetrics decode(JsonNode data) {
     if (data == null || !data.isObject()) {
-      throw new IllegalArgumentException("data is " + (data == null ? "absent" : data.getNodeType()));
+      throw new IllegalArgumentException(
+          "data is " + (data == null ? "absent" : data.getNodeType()));
     }
     JsonNode worker = data.get("worker_stats");
     JsonNode kv = data.get("kv_stats");
@@ -38,7 +41,8 @@ final class MetricsDecoder {
   static long u64(JsonNode obj, String field) {
     JsonNode n = obj.get(field);
     if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0) {
-      throw new IllegalArgumentException(field + " must be an unsigned integer, got " + describe(n));
+      throw new IllegalArgumentException(
+          field + " must be an unsigned integer, got " + describe(n));
     }
     return n.asLong();
   }
@@ -56,7 +60,8 @@ final class MetricsDecoder {
       return ForwardPassMetrics.NO_RANK;
     }
     if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
-      throw new IllegalArgumentException("data_parallel_rank must be an unsigned int, got " + describe(n));
+      throw new IllegalArgumentException(
+          "data_parallel_rank must be an unsigned int, got " + describe(n));
     }
     return n.asInt();
   }

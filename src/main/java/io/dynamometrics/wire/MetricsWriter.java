@@ -24,7 +24,8 @@ public final class MetricsWriter {
    * The seven fields, flat. With {@code f32} the two fractions are written as Dynamo's f32 (a
    * worker's own report); without, as received (relayed values).
    */
-  public static void flat(JsonGenerator g, ForwardPassMetrics m, Rank rank, boolean f32) throws IOException {
+  public static void flat(JsonGenerator g, ForwardPassMetrics m, Rank rank, boolean f32)
+      throws IOException {
     if (rank == Rank.ALWAYS || (rank == Rank.IF_PRESENT && m.hasRank())) {
       rank(g, m);
     }
@@ -37,7 +38,10 @@ public final class MetricsWriter {
     fraction(g, "gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate(), f32);
   }
 
-  /** The fields of the nested form ({@code worker_stats}, {@code kv_stats}, {@code spec_decode_stats: null}). */
+  /**
+   * The fields of the nested form ({@code worker_stats}, {@code kv_stats}, {@code
+   * spec_decode_stats: null}).
+   */
   public static void nested(JsonGenerator g, ForwardPassMetrics m, boolean f32) throws IOException {
     g.writeObjectFieldStart("worker_stats");
     rank(g, m);
@@ -62,7 +66,8 @@ public final class MetricsWriter {
     }
   }
 
-  private static void fraction(JsonGenerator g, String field, double v, boolean f32) throws IOException {
+  private static void fraction(JsonGenerator g, String field, double v, boolean f32)
+      throws IOException {
     if (f32) {
       g.writeNumberField(field, (float) v);
     } else {

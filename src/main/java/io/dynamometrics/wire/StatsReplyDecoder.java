@@ -28,7 +28,8 @@ public final class StatsReplyDecoder {
 
   /**
    * Decodes one reply. Streams over it: only the {@code subject} and {@code data} of each endpoint
-   * are read, and {@code data} only as a small tree; counters, names and unknown fields are skipped.
+   * are read, and {@code data} only as a small tree; counters, names and unknown fields are
+   * skipped.
    */
   public Result decode(byte[] payload) {
     List<StatsEndpoint> good = new ArrayList<>(1);
@@ -60,14 +61,17 @@ public final class StatsReplyDecoder {
       if (!sawEndpoints) {
         return failure(DecodeError.NOT_STATS_REPLY, "no endpoints array: " + Json.excerpt(payload));
       }
-    } catch (IOException e) { // Jackson's parse errors; a RuntimeException here is our bug, not the peer's JSON
+    } catch (
+        IOException
+            e) { // Jackson's parse errors; a RuntimeException here is our bug, not the peer's JSON
       return failure(DecodeError.INVALID_JSON, "unparseable stats reply: " + Json.excerpt(payload));
     }
     return new Result(good, errors);
   }
 
   /** Reads one element of {@code endpoints}; the parser is on its first token. */
-  private void endpoint(JsonParser p, List<StatsEndpoint> good, List<DecodeError> errors) throws IOException {
+  private void endpoint(JsonParser p, List<StatsEndpoint> good, List<DecodeError> errors)
+      throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       p.skipChildren();
       return;

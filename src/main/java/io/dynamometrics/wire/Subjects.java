@@ -34,10 +34,9 @@ public final class Subjects {
     for (int i = dash + 1; i < subject.length(); i++) {
       char c = subject.charAt(i);
       int digit =
-          c >= '0' && c <= '9' ? c - '0'
-              : c >= 'a' && c <= 'f' ? c - 'a' + 10
-              : c >= 'A' && c <= 'F' ? c - 'A' + 10
-              : -1;
+          c >= '0' && c <= '9'
+              ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
       if (digit < 0) {
         return null;
       }

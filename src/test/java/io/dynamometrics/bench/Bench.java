@@ -12,9 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The load harness: real nats-server, mock-worker processes and the aggregator, measured end to end.
- * Benchmark code, kept out of the product jar: {@code bin/bench} (or {@code bin/dynamo-metrics bench})
- * runs it from the test classes against {@code target/dynamo-metrics.jar}.
+ * The load harness: real nats-server, mock-worker processes and the aggregator, measured end to
+ * end. Benchmark code, kept out of the product jar: {@code bin/bench} (or {@code bin/dynamo-metrics
+ * bench}) runs it from the test classes against {@code target/dynamo-metrics.jar}.
  */
 @Command(
     name = "bench",
@@ -27,47 +27,75 @@ import picocli.CommandLine.Option;
             + "gather time of every poll, whether each poll gathered every worker, CPU time per poll and retained "
             + "heap per worker. Writes load.json and load.svg into --out.%n")
 public final class Bench implements Callable<Integer> {
-  @Option(names = "--workers", defaultValue = "100,1000,2500,5000,10000", paramLabel = "N,N,...",
+  @Option(
+      names = "--workers",
+      defaultValue = "100,1000,2500,5000,10000",
+      paramLabel = "N,N,...",
       description = "Fleet sizes to measure (default: ${DEFAULT-VALUE}).")
   String workers;
 
-  @Option(names = "--seconds", defaultValue = "20", paramLabel = "S",
+  @Option(
+      names = "--seconds",
+      defaultValue = "20",
+      paramLabel = "S",
       description = "Seconds measured per fleet size, after a warm-up (default: ${DEFAULT-VALUE}).")
   int seconds;
 
-  @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
+  @Option(
+      names = "--out",
+      defaultValue = "bench-results",
+      paramLabel = "DIR",
       description = "Where results and logs go (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--ingest-seconds", defaultValue = "10", paramLabel = "S",
-      description = "Seconds of the hit-rate event flood that compares the aggregator with a bare jnats subscriber; 0 skips it (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ingest-seconds",
+      defaultValue = "10",
+      paramLabel = "S",
+      description =
+          "Seconds of the hit-rate event flood that compares the aggregator with a bare jnats subscriber; 0 skips it (default: ${DEFAULT-VALUE}).")
   int ingestSeconds;
 
-  @Option(names = "--freshness-samples", defaultValue = "15", paramLabel = "N",
-      description = "Times a worker changes its stats to measure how soon the new value is served; 0 skips it (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--freshness-samples",
+      defaultValue = "15",
+      paramLabel = "N",
+      description =
+          "Times a worker changes its stats to measure how soon the new value is served; 0 skips it (default: ${DEFAULT-VALUE}).")
   int freshnessSamples;
 
-  @Option(names = "--churn-minutes", defaultValue = "0", paramLabel = "M",
-      description = "Minutes of the churn soak (200 workers, one leaving and one joining every 0.1 s, live heap sampled); "
-          + "0 skips it (default: ${DEFAULT-VALUE}; the goal is 30).")
+  @Option(
+      names = "--churn-minutes",
+      defaultValue = "0",
+      paramLabel = "M",
+      description =
+          "Minutes of the churn soak (200 workers, one leaving and one joining every 0.1 s, live heap sampled); "
+              + "0 skips it (default: ${DEFAULT-VALUE}; the goal is 30).")
   double churnMinutes;
 
-  @Option(names = "--profile", description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
+  @Option(
+      names = "--profile",
+      description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
   boolean profile;
 
-  @Option(names = "--log-level", defaultValue = "warning", paramLabel = "LEVEL",
-      description = "The harness's own logging, a java.util.logging level (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--log-level",
+      defaultValue = "warning",
+      paramLabel = "LEVEL",
+      description =
+          "The harness's own logging, a java.util.logging level (default: ${DEFAULT-VALUE}).")
   String logLevel;
 
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new Bench());
-    cli.setExecutionExceptionHandler((e, line, parsed) -> {
-      if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
-        line.getErr().println("bench: " + e.getMessage());
-        return 2;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          if (e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+            line.getErr().println("bench: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
     System.exit(cli.execute(args));
   }
 
@@ -76,7 +104,8 @@ public final class Bench implements Callable<Integer> {
     try {
       Logger.getLogger("").setLevel(Level.parse(logLevel.toUpperCase(Locale.ROOT)));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("--log-level '" + logLevel + "' is not a java.util.logging level");
+      throw new IllegalArgumentException(
+          "--log-level '" + logLevel + "' is not a java.util.logging level");
     }
     int[] sizes;
     try {
@@ -84,8 +113,12 @@ public final class Bench implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(e.getMessage());
     }
-    if (freshnessSamples < 0 || freshnessSamples > 1000 || !(churnMinutes >= 0) || churnMinutes > 600) {
-      throw new IllegalArgumentException("--freshness-samples must be 0..1000 and --churn-minutes 0..600");
+    if (freshnessSamples < 0
+        || freshnessSamples > 1000
+        || !(churnMinutes >= 0)
+        || churnMinutes > 600) {
+      throw new IllegalArgumentException(
+          "--freshness-samples must be 0..1000 and --churn-minutes 0..600");
     }
     if (seconds < 1 || seconds > 3600) {
       throw new IllegalArgumentException("--seconds must be between 1 and 3600, got " + seconds);
@@ -99,29 +132,75 @@ public final class Bench implements Callable<Integer> {
     }
     if (freshnessSamples > 0) {
       LoadHarness.Freshness f = harness.freshness(freshnessSamples);
-      System.out.println(String.format(Locale.ROOT, "freshness: %d changes, served after %.0f ms median, %.0f ms at most (poll interval %.0f ms)",
-          f.samples(), f.medianMs(), f.maxMs(), f.pollIntervalMs()));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "freshness: %d changes, served after %.0f ms median, %.0f ms at most (poll interval %.0f ms)",
+              f.samples(),
+              f.medianMs(),
+              f.maxMs(),
+              f.pollIntervalMs()));
     }
     if (churnMinutes > 0) {
-      LoadHarness.Churn c = harness.churn(200, Duration.ofMillis(100), Duration.ofSeconds(Math.round(churnMinutes * 60)), Duration.ofSeconds(30));
-      System.out.println(String.format(Locale.ROOT, "churn: %d join/leave cycles in %.1f min; live heap first half %.0f B, second half %.0f B "
-          + "(%+.1f%%); at most %d workers live at once", c.cycles(), c.minutes(), c.firstHalfMeanBytes(), c.secondHalfMeanBytes(),
-          100 * (c.secondHalfMeanBytes() / c.firstHalfMeanBytes() - 1), c.maxWorkersSeen()));
+      LoadHarness.Churn c =
+          harness.churn(
+              200,
+              Duration.ofMillis(100),
+              Duration.ofSeconds(Math.round(churnMinutes * 60)),
+              Duration.ofSeconds(30));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "churn: %d join/leave cycles in %.1f min; live heap first half %.0f B, second half %.0f B "
+                  + "(%+.1f%%); at most %d workers live at once",
+              c.cycles(),
+              c.minutes(),
+              c.firstHalfMeanBytes(),
+              c.secondHalfMeanBytes(),
+              100 * (c.secondHalfMeanBytes() / c.firstHalfMeanBytes() - 1),
+              c.maxWorkersSeen()));
     }
-    System.out.println("| workers | polls | complete | gather median ms | p90 ms | max ms | vs Dynamo (1000 ms) | CPU ms/poll | % of a core | heap B/worker |");
+    System.out.println(
+        "| workers | polls | complete | gather median ms | p90 ms | max ms | vs Dynamo (1000 ms) | CPU ms/poll | share of a core | heap B/worker |");
     System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     for (LoadHarness.Run r : runs) {
-      System.out.println(String.format(Locale.ROOT, "| %d | %d | %.0f%% | %.1f | %.1f | %.1f | %.0fx | %.1f | %.1f%% | %.0f |", r.workers(), r.polls(),
-          100 * r.completeShare(), r.gatherMedianMs(), r.gatherP90Ms(), r.gatherMaxMs(), 1000 / r.gatherMedianMs(), r.cpuPerPollMs(),
-          100 * r.cpuShareOfCore(), r.heapPerWorkerBytes()));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "| %d | %d | %.0f%% | %.1f | %.1f | %.1f | %.0fx | %.1f | %.1f%% | %.0f |",
+              r.workers(),
+              r.polls(),
+              100 * r.completeShare(),
+              r.gatherMedianMs(),
+              r.gatherP90Ms(),
+              r.gatherMaxMs(),
+              1000 / r.gatherMedianMs(),
+              r.cpuPerPollMs(),
+              100 * r.cpuShareOfCore(),
+              r.heapPerWorkerBytes()));
     }
     if (ingest != null) {
-      System.out.println(String.format(Locale.ROOT, "events: %d sent in %.0f s; bare jnats subscriber received %d (%.0f/s), "
-          + "aggregator accepted %d (%.0f/s), ratio %.3f, dropped by the aggregator %d", ingest.sent(), ingest.seconds(),
-          ingest.bareReceived(), ingest.bareReceived() / ingest.seconds(), ingest.accepted(), ingest.accepted() / ingest.seconds(),
-          ingest.ratio(), ingest.droppedByAggregator()));
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "events: %d sent in %.0f s; bare jnats subscriber received %d (%.0f/s), "
+                  + "aggregator accepted %d (%.0f/s), ratio %.3f, dropped by the aggregator %d",
+              ingest.sent(),
+              ingest.seconds(),
+              ingest.bareReceived(),
+              ingest.bareReceived() / ingest.seconds(),
+              ingest.accepted(),
+              ingest.accepted() / ingest.seconds(),
+              ingest.ratio(),
+              ingest.droppedByAggregator()));
     }
-    System.out.println("results: " + out.resolve("load.json") + ", " + out.resolve("ingest.json") + ", plot: " + out.resolve("load.svg"));
+    System.out.println(
+        "results: "
+            + out.resolve("load.json")
+            + ", "
+            + out.resolve("ingest.json")
+            + ", plot: "
+            + out.resolve("load.svg"));
     return 0;
   }
 }

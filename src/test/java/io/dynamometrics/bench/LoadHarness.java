@@ -4,17 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
 /**
@@ -27,19 +32,30 @@ public final class LoadHarness {
   private static final Logger LOG = Logger.getLogger(LoadHarness.class.getName());
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int WORKERS_PER_PROCESS = 2500;
+
   /** Dynamo's aggregator always waits its full 1 s timeout: its gather time, by design. */
   static final double REFERENCE_GATHER_MS = 1000;
 
   /** What one fleet size gave. Times in milliseconds. */
-  public record Run(int workers, int polls, double completeShare, double gatherMedianMs, double gatherP90Ms, double gatherMaxMs,
-      double cpuPerPollMs, double cpuShareOfCore, double heapPerWorkerBytes) {}
+  public record Run(
+      int workers,
+      int polls,
+      double completeShare,
+      double gatherMedianMs,
+      double gatherP90Ms,
+      double gatherMaxMs,
+      double cpuPerPollMs,
+      double cpuShareOfCore,
+      double heapPerWorkerBytes) {}
 
   private final Path out;
   private final Duration measure;
   private final boolean profile;
   private final HttpClient http = HttpClient.newHttpClient();
 
-  /** @param profile record a JFR profile of each aggregator run next to its log */
+  /**
+   * @param profile record a JFR profile of each aggregator run next to its log
+   */
   public LoadHarness(Path out, Duration measure, boolean profile) {
     this.out = out;
     this.measure = measure;
@@ -51,8 +67,15 @@ public final class LoadHarness {
 
   private Nats startNats(String name) throws Exception {
     int port = Processes.freePort();
-    Process p = Processes.start(out.resolve("logs").resolve(name + ".log"),
-        List.of(Processes.binary("nats-server", "nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port)));
+    Process p =
+        Processes.start(
+            out.resolve("logs").resolve(name + ".log"),
+            List.of(
+                Processes.binary("nats-server", "nats-server"),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(port)));
     Processes.awaitPort(port, Duration.ofSeconds(10));
     return new Nats(p, "nats://127.0.0.1:" + port);
   }
@@ -75,13 +98,22 @@ public final class LoadHarness {
     return runs;
   }
 
-  /** Events accepted per second by the aggregator and by a bare jnats subscriber, from one flood. */
-  public record Ingest(double seconds, long sent, long bareReceived, long accepted, long droppedByAggregator, double ratio) {}
+  /**
+   * Events accepted per second by the aggregator and by a bare jnats subscriber, from one flood.
+   */
+  public record Ingest(
+      double seconds,
+      long sent,
+      long bareReceived,
+      long accepted,
+      long droppedByAggregator,
+      double ratio) {}
 
   /**
    * Floods {@code namespace.bench.kv-hit-rate} from another process while the aggregator and a bare
    * jnats subscriber that only counts listen to the same server.
    */
+  @SuppressWarnings("try") // jnats declares Connection.close() to throw InterruptedException
   public Ingest ingest(int seconds) throws Exception {
     Path logs = out.resolve("logs");
     Nats natsServer = startNats("nats-ingest");
@@ -93,26 +125,51 @@ public final class LoadHarness {
       agg = aggregator(url, port, logs.resolve("aggregator-ingest.log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       Thread.sleep(2000);
-      java.util.concurrent.atomic.AtomicLong bare = new java.util.concurrent.atomic.AtomicLong();
-      try (io.nats.client.Connection c = io.nats.client.Nats.connect(url)) {
-        io.nats.client.Dispatcher d = c.createDispatcher(m -> bare.incrementAndGet());
+      AtomicLong bare = new AtomicLong();
+      try (Connection c = io.nats.client.Nats.connect(url)) {
+        Dispatcher d = c.createDispatcher(m -> bare.incrementAndGet());
         d.setPendingLimits(-1, -1);
         d.subscribe("namespace.bench.kv-hit-rate");
         c.flush(Duration.ofSeconds(5));
         double before = metric(port, "dynamo_metrics_events_total");
-        double droppedBefore = metric(port, "dynamo_metrics_events_dropped_total") + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total");
-        List<String> cmd = List.of(Processes.java(), "-cp", Processes.classPath(), EventFlood.class.getName(), url,
-            "namespace.bench.kv-hit-rate", Integer.toString(seconds));
+        double droppedBefore =
+            metric(port, "dynamo_metrics_events_dropped_total")
+                + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total");
+        List<String> cmd =
+            List.of(
+                Processes.java(),
+                "-cp",
+                Processes.classPath(),
+                EventFlood.class.getName(),
+                url,
+                "namespace.bench.kv-hit-rate",
+                Integer.toString(seconds));
         Process flood = Processes.start(logs.resolve("flood.log"), cmd);
         flood.waitFor();
         drain(port, bare); // both count what was queued when the flood ended
-        String sentLine = Files.readString(logs.resolve("flood.log")).lines().filter(l -> l.startsWith("sent ")).findFirst().orElse("sent 0");
+        String sentLine =
+            Files.readString(logs.resolve("flood.log"))
+                .lines()
+                .filter(l -> l.startsWith("sent "))
+                .findFirst()
+                .orElse("sent 0");
         long sent = Long.parseLong(sentLine.substring(5).strip());
         long accepted = (long) (metric(port, "dynamo_metrics_events_total") - before);
-        long dropped = (long) (metric(port, "dynamo_metrics_events_dropped_total")
-            + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total") - droppedBefore);
-        Ingest result = new Ingest(seconds, sent, bare.get(), accepted, dropped, bare.get() == 0 ? Double.NaN : (double) accepted / bare.get());
-        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("ingest.json").toFile(), result);
+        long dropped =
+            (long)
+                (metric(port, "dynamo_metrics_events_dropped_total")
+                    + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total")
+                    - droppedBefore);
+        Ingest result =
+            new Ingest(
+                seconds,
+                sent,
+                bare.get(),
+                accepted,
+                dropped,
+                bare.get() == 0 ? Double.NaN : (double) accepted / bare.get());
+        JSON.writerWithDefaultPrettyPrinter()
+            .writeValue(out.resolve("ingest.json").toFile(), result);
         return result;
       }
     } finally {
@@ -122,7 +179,7 @@ public final class LoadHarness {
   }
 
   /** Waits until neither count moves for a second (at most 60 s). */
-  private void drain(int port, java.util.concurrent.atomic.AtomicLong bare) throws Exception {
+  private void drain(int port, AtomicLong bare) throws Exception {
     double last = -1;
     long lastBare = -1;
     for (int i = 0; i < 60; i++) {
@@ -151,36 +208,50 @@ public final class LoadHarness {
   public record Freshness(int samples, double medianMs, double maxMs, double pollIntervalMs) {}
 
   /**
-   * A worker answered by this process changes {@code kv_active_blocks} at a random moment; the
-   * time until {@code /api/v1/fleet} serves the new value is measured, {@code samples} times.
+   * A worker answered by this process changes {@code kv_active_blocks} at a random moment; the time
+   * until {@code /api/v1/fleet} serves the new value is measured, {@code samples} times.
    */
+  @SuppressWarnings("try") // jnats declares Connection.close() to throw InterruptedException
   public Freshness freshness(int samples) throws Exception {
     Path logs = out.resolve("logs");
     Nats natsServer = startNats("nats-freshness");
     Process nats = natsServer.process();
     int port = Processes.freePort();
     Process agg = null;
-    java.util.concurrent.atomic.AtomicLong value = new java.util.concurrent.atomic.AtomicLong(1);
+    AtomicLong value = new AtomicLong(1);
     try {
       String url = natsServer.url();
-      try (io.nats.client.Connection c = io.nats.client.Nats.connect(url)) {
-        io.nats.client.Dispatcher d = c.createDispatcher(m -> c.publish(m.getReplyTo(), ("{\"endpoints\":[{\"subject\":"
-            + "\"bench_freshness.load_metrics-1\",\"data\":{\"request_active_slots\":1,\"request_total_slots\":8,"
-            + "\"kv_active_blocks\":" + value.get() + ",\"kv_total_blocks\":100000,\"num_requests_waiting\":0,"
-            + "\"gpu_cache_usage_perc\":0.1,\"gpu_prefix_cache_hit_rate\":0.1}}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      try (Connection c = io.nats.client.Nats.connect(url)) {
+        Dispatcher d =
+            c.createDispatcher(
+                m ->
+                    c.publish(
+                        m.getReplyTo(),
+                        ("{\"endpoints\":[{\"subject\":"
+                                + "\"bench_freshness.load_metrics-1\",\"data\":{\"request_active_slots\":1,\"request_total_slots\":8,"
+                                + "\"kv_active_blocks\":"
+                                + value.get()
+                                + ",\"kv_total_blocks\":100000,\"num_requests_waiting\":0,"
+                                + "\"gpu_cache_usage_perc\":0.1,\"gpu_prefix_cache_hit_rate\":0.1}}]}")
+                            .getBytes(StandardCharsets.UTF_8)));
         d.subscribe("$SRV.STATS.bench_freshness");
         c.flush(Duration.ofSeconds(5));
-        agg = aggregator(url, port, logs.resolve("aggregator-freshness.log"), "Freshness", "load_metrics");
+        agg =
+            aggregator(
+                url, port, logs.resolve("aggregator-freshness.log"), "Freshness", "load_metrics");
         Processes.awaitPort(port, Duration.ofSeconds(30));
         awaitWorkers(port, 1, Duration.ofSeconds(30));
-        java.util.Random random = new java.util.Random(5);
+        Random random = new Random(5);
         double[] ms = new double[samples];
         for (int i = 0; i < samples; i++) {
           Thread.sleep(random.nextInt(1000));
-          long next = 100 + i;
+          long next = 100L + i;
           value.set(next);
           long t0 = System.nanoTime();
-          while (JSON.readTree(get(port, "/api/v1/fleet")).at("/endpoints/0/workers/0/kvActiveBlocks").asLong() != next) {
+          while (JSON.readTree(get(port, "/api/v1/fleet"))
+                  .at("/endpoints/0/workers/0/kvActiveBlocks")
+                  .asLong()
+              != next) {
             Thread.sleep(2);
           }
           ms[i] = (System.nanoTime() - t0) / 1e6;
@@ -197,14 +268,23 @@ public final class LoadHarness {
   }
 
   /** Live heap of the aggregator, sampled while workers keep joining and leaving. */
-  public record Churn(int workers, double churnPerSecond, double minutes, long cycles, List<Double> heapSamplesBytes,
-      double firstHalfMeanBytes, double secondHalfMeanBytes, int maxWorkersSeen) {}
+  public record Churn(
+      int workers,
+      double churnPerSecond,
+      double minutes,
+      long cycles,
+      List<Double> heapSamplesBytes,
+      double firstHalfMeanBytes,
+      double secondHalfMeanBytes,
+      int maxWorkersSeen) {}
 
   /**
    * {@code workers} mock workers of which one leaves and one joins every {@code every}; the
-   * aggregator's live heap (after a full GC) is sampled every {@code sampleEvery} for {@code total}.
+   * aggregator's live heap (after a full GC) is sampled every {@code sampleEvery} for {@code
+   * total}.
    */
-  public Churn churn(int workers, Duration every, Duration total, Duration sampleEvery) throws Exception {
+  public Churn churn(int workers, Duration every, Duration total, Duration sampleEvery)
+      throws Exception {
     Path logs = out.resolve("logs");
     Nats natsServer = startNats("nats-churn");
     Process nats = natsServer.process();
@@ -213,9 +293,25 @@ public final class LoadHarness {
     Process mock = null;
     try {
       String url = natsServer.url();
-      mock = Processes.start(logs.resolve("mock-churn.log"), Processes.self("1g", null, "mock-worker", "--namespace", "bench",
-          "--workers", Integer.toString(workers), "--churn", Double.toString(every.toMillis() / 1000.0), "--events-per-second", "0",
-          "--nats-server", url, "--log-level", "warn"));
+      mock =
+          Processes.start(
+              logs.resolve("mock-churn.log"),
+              Processes.self(
+                  "1g",
+                  null,
+                  "mock-worker",
+                  "--namespace",
+                  "bench",
+                  "--workers",
+                  Integer.toString(workers),
+                  "--churn",
+                  Double.toString(every.toMillis() / 1000.0),
+                  "--events-per-second",
+                  "0",
+                  "--nats-server",
+                  url,
+                  "--log-level",
+                  "warn"));
       agg = aggregator(url, port, logs.resolve("aggregator-churn.log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       Thread.sleep(5000);
@@ -226,18 +322,41 @@ public final class LoadHarness {
         heap.add(heapAfterGc(agg));
         long next = System.nanoTime() + sampleEvery.toNanos();
         while (System.nanoTime() < Math.min(next, end)) {
-          maxSeen = Math.max(maxSeen, JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/endpoints/0/aggregates/workers").asInt());
+          maxSeen =
+              Math.max(
+                  maxSeen,
+                  JSON.readTree(get(port, "/api/v1/fleet?workers=false"))
+                      .at("/endpoints/0/aggregates/workers")
+                      .asInt());
           Thread.sleep(1000);
         }
       }
       heap.add(heapAfterGc(agg));
-      // The first sample is taken before warm-up (class loading, first buffers); halves compare the rest.
+      // The first sample is taken before warm-up (class loading, first buffers); halves compare the
+      // rest.
       List<Double> steady = heap.subList(1, heap.size());
       int half = steady.size() / 2;
-      double first = steady.subList(0, half).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-      double second = steady.subList(half, steady.size()).stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+      double first =
+          steady.subList(0, half).stream()
+              .mapToDouble(Double::doubleValue)
+              .average()
+              .orElse(Double.NaN);
+      double second =
+          steady.subList(half, steady.size()).stream()
+              .mapToDouble(Double::doubleValue)
+              .average()
+              .orElse(Double.NaN);
       long cycles = total.toMillis() / Math.max(1, every.toMillis());
-      Churn c = new Churn(workers, 1000.0 / every.toMillis(), total.toSeconds() / 60.0, cycles, heap, first, second, maxSeen);
+      Churn c =
+          new Churn(
+              workers,
+              1000.0 / every.toMillis(),
+              total.toSeconds() / 60.0,
+              cycles,
+              heap,
+              first,
+              second,
+              maxSeen);
       JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("churn.json").toFile(), c);
       return c;
     } finally {
@@ -264,10 +383,35 @@ public final class LoadHarness {
   }
 
   /** The aggregator under test, in namespace {@code bench}, polling every second. */
-  private Process aggregator(String url, int port, Path log, String component, String endpoint) throws IOException {
-    String jfr = profile ? "-XX:StartFlightRecording=filename=" + log.resolveSibling(log.getFileName() + ".jfr") + ",settings=profile" : null;
-    return Processes.start(log, Processes.self("1g", jfr, "--namespace", "bench", "--component", component, "--endpoint", endpoint,
-        "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "1", "--log-level", "warn"));
+  private Process aggregator(String url, int port, Path log, String component, String endpoint)
+      throws IOException {
+    String jfr =
+        profile
+            ? "-XX:StartFlightRecording=filename="
+                + log.resolveSibling(log.getFileName() + ".jfr")
+                + ",settings=profile"
+            : null;
+    return Processes.start(
+        log,
+        Processes.self(
+            "1g",
+            jfr,
+            "--namespace",
+            "bench",
+            "--component",
+            component,
+            "--endpoint",
+            endpoint,
+            "--nats-server",
+            url,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(port),
+            "--poll-interval",
+            "1",
+            "--log-level",
+            "warn"));
   }
 
   private Run measure(int size, String url, Path logs, double baselineHeap) throws Exception {
@@ -279,16 +423,33 @@ public final class LoadHarness {
       int processes = (size + WORKERS_PER_PROCESS - 1) / WORKERS_PER_PROCESS;
       for (int i = 0; i < processes; i++) {
         int n = size / processes + (i < size % processes ? 1 : 0);
-        mocks.add(Processes.start(logs.resolve("mock-" + size + "-" + i + ".log"), Processes.self("2g", null, "mock-worker",
-            "--namespace", "bench", "--workers", Integer.toString(n), "--events-per-second", "0", "--seed", Integer.toString(i + 1),
-            "--nats-server", url, "--log-level", "warn")));
+        mocks.add(
+            Processes.start(
+                logs.resolve("mock-" + size + "-" + i + ".log"),
+                Processes.self(
+                    "2g",
+                    null,
+                    "mock-worker",
+                    "--namespace",
+                    "bench",
+                    "--workers",
+                    Integer.toString(n),
+                    "--events-per-second",
+                    "0",
+                    "--seed",
+                    Integer.toString(i + 1),
+                    "--nats-server",
+                    url,
+                    "--log-level",
+                    "warn")));
       }
       agg = aggregator(url, port, logs.resolve("aggregator-" + size + ".log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
-      awaitWorkers(port, size, Duration.ofSeconds(120));
+      awaitWorkers(port, size, Duration.ofMinutes(2));
       Thread.sleep(3000); // warm-up
       double cpu0 = cpuSeconds(agg);
-      long polls0 = JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong();
+      long polls0 =
+          JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong();
       List<Double> gathers = new ArrayList<>();
       int complete = 0;
       long lastPoll = 0;
@@ -306,12 +467,23 @@ public final class LoadHarness {
         Thread.sleep(400);
       }
       double cpu = cpuSeconds(agg) - cpu0;
-      long polls = JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong() - polls0;
+      long polls =
+          JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong()
+              - polls0;
       double heap = heapAfterGc(agg);
       double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       double cpuPerPollMs = polls > 0 ? cpu * 1000 / polls : Double.NaN;
-      Run run = new Run(size, g.length, g.length == 0 ? 0 : (double) complete / g.length, percentile(g, 0.5), percentile(g, 0.9),
-          g.length == 0 ? Double.NaN : g[g.length - 1], cpuPerPollMs, cpuPerPollMs / 1000, (heap - baselineHeap) / size);
+      Run run =
+          new Run(
+              size,
+              g.length,
+              g.length == 0 ? 0 : (double) complete / g.length,
+              percentile(g, 0.5),
+              percentile(g, 0.9),
+              g.length == 0 ? Double.NaN : g[g.length - 1],
+              cpuPerPollMs,
+              cpuPerPollMs / 1000,
+              (heap - baselineHeap) / size);
       LOG.info(run.toString());
       return run;
     } finally {
@@ -331,13 +503,21 @@ public final class LoadHarness {
       }
       Thread.sleep(500);
     }
-    throw new IllegalStateException("the aggregator never saw all " + size + " workers; see the logs in " + out.resolve("logs"));
+    throw new IllegalStateException(
+        "the aggregator never saw all "
+            + size
+            + " workers; see the logs in "
+            + out.resolve("logs"));
   }
 
   /** Bytes of live objects: the class histogram runs a full GC first and totals what survives. */
   private double heapAfterGc(Process agg) throws Exception {
     String histogram = Processes.classHistogram(agg.pid());
-    Files.writeString(this.out.resolve("logs").resolve("histogram-" + agg.pid() + "-" + System.currentTimeMillis() + ".txt"), histogram);
+    Files.writeString(
+        this.out
+            .resolve("logs")
+            .resolve("histogram-" + agg.pid() + "-" + System.currentTimeMillis() + ".txt"),
+        histogram);
     return Processes.liveHeapBytes(histogram);
   }
 
@@ -348,12 +528,17 @@ public final class LoadHarness {
   private static double cpuSeconds(Process p) throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12]))
+        / 100.0; // utime, stime in clock ticks (USER_HZ = 100)
   }
 
   private String get(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+    return http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   static double percentile(double[] sorted, double p) {
@@ -366,8 +551,15 @@ public final class LoadHarness {
   private void write(List<Run> runs) throws IOException {
     Files.createDirectories(out);
     ObjectNode root = JSON.createObjectNode();
-    root.put("machine", Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " " + System.getProperty("os.arch")
-        + ", Java " + System.getProperty("java.version"));
+    root.put(
+        "machine",
+        Runtime.getRuntime().availableProcessors()
+            + " cores, "
+            + System.getProperty("os.name")
+            + " "
+            + System.getProperty("os.arch")
+            + ", Java "
+            + System.getProperty("java.version"));
     root.put("measureSeconds", measure.toSeconds());
     root.put("referenceGatherMs", REFERENCE_GATHER_MS);
     ArrayNode arr = root.putArray("runs");
@@ -382,13 +574,15 @@ public final class LoadHarness {
 
   public static int[] parseSizes(String s) {
     try {
-      int[] sizes = Arrays.stream(s.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+      int[] sizes =
+          Arrays.stream(s.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
       if (sizes.length == 0 || Arrays.stream(sizes).anyMatch(n -> n < 1 || n > 100_000)) {
         throw new NumberFormatException();
       }
       return sizes;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--workers '" + s + "' must be a comma-separated list of fleet sizes from 1 to 100000");
+      throw new IllegalArgumentException(
+          "--workers '" + s + "' must be a comma-separated list of fleet sizes from 1 to 100000");
     }
   }
 }

@@ -1,14 +1,19 @@
 package io.dynamometrics.bench;
 
 import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,14 +24,26 @@ public final class Processes {
   private Processes() {}
 
   public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
 
-  /** {@code name} on the PATH or in /usr/sbin, /usr/bin, or an error naming the package to install. */
+  /** Whether nothing listens on {@code port} of the loopback address now. */
+  public static boolean isFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort() == port;
+    } catch (IOException taken) {
+      return false;
+    }
+  }
+
+  /**
+   * {@code name} on the PATH or in /usr/sbin, /usr/bin, or an error naming the package to install.
+   */
   public static String binary(String name, String debianPackage) {
-    List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+    List<String> dirs =
+        new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
     dirs.addAll(List.of("/usr/sbin", "/usr/bin", "/usr/local/bin"));
     for (String d : dirs) {
       Path p = Path.of(d, name);
@@ -34,10 +51,14 @@ public final class Processes {
         return p.toString();
       }
     }
-    throw new IllegalStateException(name + " not found: install the Debian package " + debianPackage);
+    throw new IllegalStateException(
+        name + " not found: install the Debian package " + debianPackage);
   }
 
-  /** The command that runs this very jar with {@code args}, and one more JVM option (or {@code null}). */
+  /**
+   * The command that runs this very jar with {@code args}, and one more JVM option (or {@code
+   * null}).
+   */
   static List<String> self(String maxHeap, String jvmOption, String... args) {
     List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + maxHeap, "-XX:+UseSerialGC"));
     if (jvmOption != null) {
@@ -50,14 +71,22 @@ public final class Processes {
 
   /** The java binary running this process. */
   static String java() {
-    return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
-  /** The product jar the harness measures: {@code -Dbench.jar}, else {@code target/dynamo-metrics.jar}. */
+  /**
+   * The product jar the harness measures: {@code -Dbench.jar}, else {@code
+   * target/dynamo-metrics.jar}.
+   */
   static String jar() {
-    Path jar = Path.of(System.getProperty("bench.jar", "target/dynamo-metrics.jar")).toAbsolutePath();
+    Path jar =
+        Path.of(System.getProperty("bench.jar", "target/dynamo-metrics.jar")).toAbsolutePath();
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException(jar + " is missing: build it first (mvn package, or bin/bench does it)");
+      throw new IllegalStateException(
+          jar + " is missing: build it first (mvn package, or bin/bench does it)");
     }
     return jar.toString();
   }
@@ -69,16 +98,23 @@ public final class Processes {
 
   static Process start(Path log, List<String> command) throws IOException {
     Files.createDirectories(log.getParent());
-    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    return new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
   }
 
   public static void awaitPort(int port, Duration timeout) {
-    await("something listening on 127.0.0.1:" + port).atMost(timeout).pollInterval(Duration.ofMillis(20))
-        .ignoreExceptionsInstanceOf(IOException.class).until(() -> {
-          try (Socket s = new Socket("127.0.0.1", port)) {
-            return true;
-          }
-        });
+    await("something listening on 127.0.0.1:" + port)
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(20))
+        .ignoreExceptionsInstanceOf(IOException.class)
+        .until(
+            () -> {
+              try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                return s.isConnected();
+              }
+            });
   }
 
   static void stop(Process p) throws InterruptedException {
@@ -101,8 +137,11 @@ public final class Processes {
    */
   public static String classHistogram(long pid) throws IOException, InterruptedException {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-    Process histo = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram").redirectErrorStream(true).start();
-    String out = new String(histo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    Process histo =
+        new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.class_histogram")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(histo.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     histo.waitFor();
     return out;
   }
@@ -115,12 +154,16 @@ public final class Processes {
         return Double.parseDouble(cols[2]);
       }
     }
-    throw new IllegalStateException("jcmd GC.class_histogram gave no total: " + histogram.lines().limit(3).toList());
+    throw new IllegalStateException(
+        "jcmd GC.class_histogram gave no total: " + histogram.lines().limit(3).toList());
   }
 
-  /** Live instances per class from a {@link #classHistogram}, for classes whose name starts with {@code prefix}. */
-  public static java.util.Map<String, Long> instances(String histogram, String prefix) {
-    java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+  /**
+   * Live instances per class from a {@link #classHistogram}, for classes whose name starts with
+   * {@code prefix}.
+   */
+  public static Map<String, Long> instances(String histogram, String prefix) {
+    Map<String, Long> counts = new TreeMap<>();
     for (String line : histogram.split("\n")) {
       String[] cols = line.trim().split("\\s+"); // "1:  instances  bytes  class (module)"
       if (cols.length >= 4 && cols[0].endsWith(":") && cols[3].startsWith(prefix)) {

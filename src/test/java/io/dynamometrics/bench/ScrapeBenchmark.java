@@ -10,6 +10,7 @@ import io.dynamometrics.fleet.Worker;
 import io.dynamometrics.wire.ForwardPassMetrics;
 import io.dynamometrics.wire.HitRateEvent;
 import io.dynamometrics.wire.StatsEndpoint;
+import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -67,8 +68,19 @@ public class ScrapeBenchmark {
     List<StatsEndpoint> stats = new ArrayList<>(workers);
     for (int i = 0; i < workers; i++) {
       long id = 1 + (r.nextLong() >>> 1) % Long.MAX_VALUE;
-      stats.add(new StatsEndpoint("dynamo_vllmworker.load_metrics-" + Long.toHexString(id), id,
-          new ForwardPassMetrics(r.nextInt(64), 64, r.nextInt(4096), 4096, r.nextInt(8), r.nextDouble(), r.nextDouble(), -1)));
+      stats.add(
+          new StatsEndpoint(
+              "dynamo_vllmworker.load_metrics-" + Long.toHexString(id),
+              id,
+              new ForwardPassMetrics(
+                  r.nextInt(64),
+                  64,
+                  r.nextInt(4096),
+                  4096,
+                  r.nextInt(8),
+                  r.nextDouble(),
+                  r.nextDouble(),
+                  -1)));
     }
     FleetState state = new FleetState(3);
     state.record(t, stats, workers, 0, 5_000_000);
@@ -82,8 +94,17 @@ public class ScrapeBenchmark {
     ours.register(new FleetCollector(() -> snapshot, hitRates, () -> true));
     // Every scrape sees a snapshot it has not rendered yet: the cost when polls outpace scrapes.
     oursNewSnapshot = new PrometheusRegistry();
-    oursNewSnapshot.register(new FleetCollector(() -> new FleetSnapshot(snapshot.sequence(), snapshot.takenAtMillis(),
-        snapshot.endpoints(), snapshot.transportConnected(), snapshot.workerIndex()), hitRates, () -> true));
+    oursNewSnapshot.register(
+        new FleetCollector(
+            () ->
+                new FleetSnapshot(
+                    snapshot.sequence(),
+                    snapshot.takenAtMillis(),
+                    snapshot.endpoints(),
+                    snapshot.transportConnected(),
+                    snapshot.workerIndex()),
+            hitRates,
+            () -> true));
     clientGauges = gauges(snapshot.endpoint(t), hitRates);
   }
 
@@ -91,18 +112,46 @@ public class ScrapeBenchmark {
   private static PrometheusRegistry gauges(EndpointFleet e, HitRates hitRates) {
     PrometheusRegistry reg = new PrometheusRegistry();
     String[] labels = {"namespace", "component", "endpoint", "worker_id"};
-    Gauge kvActive = Gauge.builder().name("llm_kv_blocks_active").help("h").labelNames(labels).register(reg);
-    Gauge kvTotal = Gauge.builder().name("llm_kv_blocks_capacity").help("h").labelNames(labels).register(reg);
-    Gauge slotsActive = Gauge.builder().name("llm_requests_active_slots").help("h").labelNames(labels).register(reg);
-    Gauge slotsTotal = Gauge.builder().name("llm_requests_total_slots").help("h").labelNames(labels).register(reg);
-    Gauge hit = Gauge.builder().name("llm_kv_hit_rate_percent").help("h").labelNames(labels).register(reg);
-    Gauge waiting = Gauge.builder().name("llm_requests_waiting").help("h").labelNames(labels).register(reg);
-    Gauge usage = Gauge.builder().name("llm_gpu_cache_usage_ratio").help("h").labelNames(labels).register(reg);
-    Gauge age = Gauge.builder().name("llm_worker_stats_age_seconds").help("h").labelNames(labels).register(reg);
-    io.prometheus.metrics.core.metrics.Counter isl = io.prometheus.metrics.core.metrics.Counter.builder()
-        .name("llm_kv_hit_rate_isl_blocks").help("h").labelNames(labels).register(reg);
-    io.prometheus.metrics.core.metrics.Counter overlap = io.prometheus.metrics.core.metrics.Counter.builder()
-        .name("llm_kv_hit_rate_overlap_blocks").help("h").labelNames(labels).register(reg);
+    Gauge kvActive =
+        Gauge.builder().name("llm_kv_blocks_active").help("h").labelNames(labels).register(reg);
+    Gauge kvTotal =
+        Gauge.builder().name("llm_kv_blocks_capacity").help("h").labelNames(labels).register(reg);
+    Gauge slotsActive =
+        Gauge.builder()
+            .name("llm_requests_active_slots")
+            .help("h")
+            .labelNames(labels)
+            .register(reg);
+    Gauge slotsTotal =
+        Gauge.builder().name("llm_requests_total_slots").help("h").labelNames(labels).register(reg);
+    Gauge hit =
+        Gauge.builder().name("llm_kv_hit_rate_percent").help("h").labelNames(labels).register(reg);
+    Gauge waiting =
+        Gauge.builder().name("llm_requests_waiting").help("h").labelNames(labels).register(reg);
+    Gauge usage =
+        Gauge.builder()
+            .name("llm_gpu_cache_usage_ratio")
+            .help("h")
+            .labelNames(labels)
+            .register(reg);
+    Gauge age =
+        Gauge.builder()
+            .name("llm_worker_stats_age_seconds")
+            .help("h")
+            .labelNames(labels)
+            .register(reg);
+    Counter isl =
+        Counter.builder()
+            .name("llm_kv_hit_rate_isl_blocks")
+            .help("h")
+            .labelNames(labels)
+            .register(reg);
+    Counter overlap =
+        Counter.builder()
+            .name("llm_kv_hit_rate_overlap_blocks")
+            .help("h")
+            .labelNames(labels)
+            .register(reg);
     Target t = e.target();
     for (Worker w : e.workers()) {
       String[] v = {t.namespace(), t.component(), t.endpoint(), Long.toString(w.key().workerId())};

@@ -27,6 +27,43 @@ final class Dashboards {
     }
   }
 
+  private static final Set<String> PROMQL_WORDS =
+      Set.of(
+          "sum",
+          "avg",
+          "min",
+          "max",
+          "count",
+          "rate",
+          "irate",
+          "increase",
+          "delta",
+          "deriv",
+          "histogram_quantile",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "and",
+          "or",
+          "unless",
+          "abs",
+          "absent",
+          "scalar",
+          "vector",
+          "offset",
+          "bool",
+          "le");
+
+  private static final Pattern LABELS = Pattern.compile("\\{[^}]*}");
+
+  private static final Pattern GROUPING =
+      Pattern.compile("\\b(by|without|on|ignoring)\\s*\\([^)]*\\)");
+
+  private static final Pattern RANGE = Pattern.compile("\\[[^]]*]");
+
+  private static final Pattern IDENT = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
+
   private Dashboards() {}
 
   static List<Path> files() {
@@ -51,20 +88,17 @@ final class Dashboards {
       JsonNode d = read(p);
       for (JsonNode panel : d.path("panels")) {
         for (JsonNode t : panel.path("targets")) {
-          out.add(new Query(d.path("uid").asText(), panel.path("id").asInt(), panel.path("title").asText(), t.path("expr").asText()));
+          out.add(
+              new Query(
+                  d.path("uid").asText(),
+                  panel.path("id").asInt(),
+                  panel.path("title").asText(),
+                  t.path("expr").asText()));
         }
       }
     }
     return out;
   }
-
-  private static final Set<String> PROMQL_WORDS = Set.of("sum", "avg", "min", "max", "count", "rate", "irate", "increase",
-      "delta", "deriv", "histogram_quantile", "by", "without", "on", "ignoring", "and", "or", "unless", "abs", "absent",
-      "scalar", "vector", "offset", "bool", "le");
-  private static final Pattern LABELS = Pattern.compile("\\{[^}]*}");
-  private static final Pattern GROUPING = Pattern.compile("\\b(by|without|on|ignoring)\\s*\\([^)]*\\)");
-  private static final Pattern RANGE = Pattern.compile("\\[[^]]*]");
-  private static final Pattern IDENT = Pattern.compile("[a-zA-Z_:][a-zA-Z0-9_:]*");
 
   /** The metric names a PromQL expression reads. */
   static Set<String> metricNames(String expr) {

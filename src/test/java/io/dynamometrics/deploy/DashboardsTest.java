@@ -13,28 +13,80 @@ import org.junit.jupiter.api.Test;
 /** Structure of every dashboard: what Grafana would render, and what it would query. */
 class DashboardsTest {
   /** Every series the service exposes (metrics.md) plus the client families the dashboards use. */
-  private static final Set<String> SERVICE = Set.of("llm_kv_blocks_active", "llm_kv_blocks_total", "llm_requests_active_slots",
-      "llm_requests_total_slots", "llm_kv_hit_rate_percent", "llm_load_avg", "llm_load_std", "llm_kv_hit_rate_isl_blocks_total",
-      "llm_kv_hit_rate_overlap_blocks_total", "llm_requests_waiting", "llm_gpu_cache_usage_ratio", "llm_worker_stats_age_seconds",
-      "llm_workers", "llm_load_min", "llm_load_max", "llm_load_imbalance_ratio", "llm_kv_usage_ratio",
-      "llm_request_slots_usage_ratio", "llm_fleet_requests_waiting", "llm_workers_registered",
-      "dynamo_metrics_poll_duration_seconds_bucket", "dynamo_metrics_poll_replies", "dynamo_metrics_decode_errors_total",
-      "dynamo_metrics_events_total", "dynamo_metrics_push_total", "dynamo_metrics_nats_connected", "dynamo_metrics_leader",
-      "process_cpu_seconds_total", "jvm_memory_used_bytes", "up");
+  private static final Set<String> SERVICE =
+      Set.of(
+          "llm_kv_blocks_active",
+          "llm_kv_blocks_total",
+          "llm_requests_active_slots",
+          "llm_requests_total_slots",
+          "llm_kv_hit_rate_percent",
+          "llm_load_avg",
+          "llm_load_std",
+          "llm_kv_hit_rate_isl_blocks_total",
+          "llm_kv_hit_rate_overlap_blocks_total",
+          "llm_requests_waiting",
+          "llm_gpu_cache_usage_ratio",
+          "llm_worker_stats_age_seconds",
+          "llm_workers",
+          "llm_load_min",
+          "llm_load_max",
+          "llm_load_imbalance_ratio",
+          "llm_kv_usage_ratio",
+          "llm_request_slots_usage_ratio",
+          "llm_fleet_requests_waiting",
+          "llm_workers_registered",
+          "dynamo_metrics_poll_duration_seconds_bucket",
+          "dynamo_metrics_poll_replies",
+          "dynamo_metrics_decode_errors_total",
+          "dynamo_metrics_events_total",
+          "dynamo_metrics_push_total",
+          "dynamo_metrics_nats_connected",
+          "dynamo_metrics_leader",
+          "process_cpu_seconds_total",
+          "jvm_memory_used_bytes",
+          "up");
+
   /** What the NATS exporter, etcd and dcgm-exporter document (the stack spec lists them). */
-  private static final Set<String> EXPORTERS = Set.of("gnatsd_varz_connections", "gnatsd_varz_in_msgs", "gnatsd_varz_out_msgs",
-      "gnatsd_varz_in_bytes", "gnatsd_varz_out_bytes", "gnatsd_varz_slow_consumers", "gnatsd_varz_subscriptions",
-      "gnatsd_varz_mem", "gnatsd_varz_cpu", "etcd_server_has_leader", "etcd_server_leader_changes_seen_total",
-      "etcd_mvcc_db_total_size_in_bytes", "etcd_disk_wal_fsync_duration_seconds_bucket",
-      "etcd_network_client_grpc_received_bytes_total", "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE",
-      "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_MEMORY_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_SM_CLOCK",
-      "DCGM_FI_DEV_MEM_CLOCK", "DCGM_FI_PROF_GR_ENGINE_ACTIVE", "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
-      "DCGM_FI_PROF_PCIE_RX_BYTES", "DCGM_FI_PROF_PCIE_TX_BYTES", "DCGM_FI_DEV_XID_ERRORS");
+  private static final Set<String> EXPORTERS =
+      Set.of(
+          "gnatsd_varz_connections",
+          "gnatsd_varz_in_msgs",
+          "gnatsd_varz_out_msgs",
+          "gnatsd_varz_in_bytes",
+          "gnatsd_varz_out_bytes",
+          "gnatsd_varz_slow_consumers",
+          "gnatsd_varz_subscriptions",
+          "gnatsd_varz_mem",
+          "gnatsd_varz_cpu",
+          "etcd_server_has_leader",
+          "etcd_server_leader_changes_seen_total",
+          "etcd_mvcc_db_total_size_in_bytes",
+          "etcd_disk_wal_fsync_duration_seconds_bucket",
+          "etcd_network_client_grpc_received_bytes_total",
+          "DCGM_FI_DEV_GPU_UTIL",
+          "DCGM_FI_DEV_FB_USED",
+          "DCGM_FI_DEV_FB_FREE",
+          "DCGM_FI_DEV_GPU_TEMP",
+          "DCGM_FI_DEV_MEMORY_TEMP",
+          "DCGM_FI_DEV_POWER_USAGE",
+          "DCGM_FI_DEV_SM_CLOCK",
+          "DCGM_FI_DEV_MEM_CLOCK",
+          "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+          "DCGM_FI_PROF_PIPE_TENSOR_ACTIVE",
+          "DCGM_FI_PROF_PCIE_RX_BYTES",
+          "DCGM_FI_PROF_PCIE_TX_BYTES",
+          "DCGM_FI_DEV_XID_ERRORS");
 
   @Test
   void thereAreTheFourDashboardsWithTheirUids() {
-    List<String> uids = Dashboards.files().stream().map(p -> Dashboards.read(p).path("uid").asText()).sorted().toList();
-    assertThat(uids).containsExactly("dcgm-dashboard", "dynamo-metrics-health", "llm-worker-metrics", "nats-etcd");
+    List<String> uids =
+        Dashboards.files().stream()
+            .map(p -> Dashboards.read(p).path("uid").asText())
+            .sorted()
+            .toList();
+    assertThat(uids)
+        .containsExactly(
+            "dcgm-dashboard", "dynamo-metrics-health", "llm-worker-metrics", "nats-etcd");
   }
 
   @Test
@@ -44,12 +96,22 @@ class DashboardsTest {
       Set<Integer> ids = new HashSet<>();
       List<int[]> boxes = new ArrayList<>();
       for (JsonNode panel : d.path("panels")) {
-        assertThat(ids.add(panel.path("id").asInt())).as("%s: panel id %s unique", p, panel.path("id")).isTrue();
+        assertThat(ids.add(panel.path("id").asInt()))
+            .as("%s: panel id %s unique", p, panel.path("id"))
+            .isTrue();
         JsonNode g = panel.path("gridPos");
-        int[] box = {g.path("x").asInt(), g.path("y").asInt(), g.path("w").asInt(), g.path("h").asInt()};
-        assertThat(box[0] + box[2]).as("%s: %s fits 24 columns", p, panel.path("title")).isLessThanOrEqualTo(24);
+        int[] box = {
+          g.path("x").asInt(), g.path("y").asInt(), g.path("w").asInt(), g.path("h").asInt()
+        };
+        assertThat(box[0] + box[2])
+            .as("%s: %s fits 24 columns", p, panel.path("title"))
+            .isLessThanOrEqualTo(24);
         for (int[] other : boxes) {
-          boolean overlap = box[0] < other[0] + other[2] && other[0] < box[0] + box[2] && box[1] < other[1] + other[3] && other[1] < box[1] + box[3];
+          boolean overlap =
+              box[0] < other[0] + other[2]
+                  && other[0] < box[0] + box[2]
+                  && box[1] < other[1] + other[3]
+                  && other[1] < box[1] + box[3];
           assertThat(overlap).as("%s: %s overlaps another panel", p, panel.path("title")).isFalse();
         }
         boxes.add(box);
@@ -64,9 +126,13 @@ class DashboardsTest {
       JsonNode var = d.path("templating").path("list").get(0);
       assertThat(var.path("name").asText()).as(p.toString()).isEqualTo("datasource");
       assertThat(var.path("type").asText()).isEqualTo("datasource");
-      assertThat(var.path("current").path("value").asText()).as("defaults to the provisioned uid").isEqualTo("prometheus");
+      assertThat(var.path("current").path("value").asText())
+          .as("defaults to the provisioned uid")
+          .isEqualTo("prometheus");
       for (JsonNode panel : d.path("panels")) {
-        assertThat(panel.path("datasource").path("uid").asText()).as("%s: %s", p, panel.path("title")).isEqualTo("${datasource}");
+        assertThat(panel.path("datasource").path("uid").asText())
+            .as("%s: %s", p, panel.path("title"))
+            .isEqualTo("${datasource}");
         for (JsonNode t : panel.path("targets")) {
           assertThat(t.path("datasource").path("uid").asText()).isEqualTo("${datasource}");
         }
@@ -83,7 +149,9 @@ class DashboardsTest {
   void everyMetricNameExistsInTheServiceOrADocumentedExporter() {
     for (Dashboards.Query q : Dashboards.queries()) {
       for (String name : Dashboards.metricNames(q.expr())) {
-        assertThat(SERVICE.contains(name) || EXPORTERS.contains(name)).as("%s / %s uses unknown metric %s", q.dashboard(), q.panel(), name).isTrue();
+        assertThat(SERVICE.contains(name) || EXPORTERS.contains(name))
+            .as("%s / %s uses unknown metric %s", q.dashboard(), q.panel(), name)
+            .isTrue();
       }
     }
   }
@@ -91,22 +159,35 @@ class DashboardsTest {
   @Test
   void theReferencePanelsKeepTheirQueries() {
     String sel = "{component=\"$component\", endpoint=\"$endpoint\"}";
-    assertThat(Dashboards.queries().stream().filter(q -> q.dashboard().equals("llm-worker-metrics")).map(Dashboards.Query::expr))
-        .contains("100 * llm_kv_blocks_active" + sel + " / llm_kv_blocks_total" + sel,
-            "100 * avg(llm_requests_active_slots" + sel + ") / avg(llm_requests_total_slots" + sel + ")",
+    assertThat(
+            Dashboards.queries().stream()
+                .filter(q -> q.dashboard().equals("llm-worker-metrics"))
+                .map(Dashboards.Query::expr))
+        .contains(
+            "100 * llm_kv_blocks_active" + sel + " / llm_kv_blocks_total" + sel,
+            "100 * avg(llm_requests_active_slots"
+                + sel
+                + ") / avg(llm_requests_total_slots"
+                + sel
+                + ")",
             "sum(llm_kv_blocks_total" + sel + " - llm_kv_blocks_active" + sel + ")",
-            "llm_load_avg" + sel, "llm_load_std" + sel);
+            "llm_load_avg" + sel,
+            "llm_load_std" + sel);
   }
 
   @Test
   void pcieRatesAreNotRatedTwice() {
-    assertThat(Dashboards.queries()).filteredOn(q -> q.expr().contains("PCIE")).isNotEmpty()
+    assertThat(Dashboards.queries())
+        .filteredOn(q -> q.expr().contains("PCIE"))
+        .isNotEmpty()
         .allMatch(q -> !q.expr().contains("rate("));
   }
 
   @Test
   void metricNamesAreExtractedFromPromql() {
-    assertThat(Dashboards.metricNames("histogram_quantile(0.99, sum by (le, instance) (rate(etcd_disk_wal_fsync_duration_seconds_bucket{a=\"b\"}[5m])))"))
+    assertThat(
+            Dashboards.metricNames(
+                "histogram_quantile(0.99, sum by (le, instance) (rate(etcd_disk_wal_fsync_duration_seconds_bucket{a=\"b\"}[5m])))"))
         .containsExactly("etcd_disk_wal_fsync_duration_seconds_bucket");
   }
 }

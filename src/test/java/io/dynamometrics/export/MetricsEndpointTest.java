@@ -38,11 +38,24 @@ class MetricsEndpointTest {
   @BeforeEach
   void start() throws Exception {
     FleetState state = new FleetState(3);
-    state.record(T, List.of(
-        new StatsEndpoint("dynamo_mycomponent.my_endpoint-a1", 161, new ForwardPassMetrics(1, 10, 10, 100, 0, 0.1, 0.25, -1)),
-        new StatsEndpoint("dynamo_mycomponent.my_endpoint-1f", 31, new ForwardPassMetrics(4, 32, 300, 1000, 2, 0.3, 0.5, 0)),
-        new StatsEndpoint("dynamo_mycomponent.my_endpoint-1f", 31, new ForwardPassMetrics(8, 32, 500, 1000, 0, 0.5, 0.5, 1))),
-        3, 0, 4_000_000);
+    state.record(
+        T,
+        List.of(
+            new StatsEndpoint(
+                "dynamo_mycomponent.my_endpoint-a1",
+                161,
+                new ForwardPassMetrics(1, 10, 10, 100, 0, 0.1, 0.25, -1)),
+            new StatsEndpoint(
+                "dynamo_mycomponent.my_endpoint-1f",
+                31,
+                new ForwardPassMetrics(4, 32, 300, 1000, 2, 0.3, 0.5, 0)),
+            new StatsEndpoint(
+                "dynamo_mycomponent.my_endpoint-1f",
+                31,
+                new ForwardPassMetrics(8, 32, 500, 1000, 0, 0.5, 0.5, 1))),
+        3,
+        0,
+        4_000_000);
     Target idle = new Target("dynamo", "Prefill \"Worker\"\\x", "load\nmetrics");
     state.record(idle, List.of(), 0, 0, 2_000_000);
     FleetSnapshot snapshot = state.snapshot(500_000_000, true);
@@ -76,7 +89,8 @@ class MetricsEndpointTest {
   void textFormatMatchesTheGoldenFile() throws Exception {
     HttpResponse<byte[]> r = get(null, false);
     assertThat(r.statusCode()).isEqualTo(200);
-    assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValue("text/plain; version=0.0.4; charset=utf-8");
     String body = new String(r.body(), StandardCharsets.UTF_8);
     if (Boolean.getBoolean("golden.update")) {
       Files.writeString(GOLDEN, body);
@@ -86,11 +100,15 @@ class MetricsEndpointTest {
 
   @Test
   void openMetricsKeepsTheCompatibleGaugeName() throws Exception {
-    HttpResponse<byte[]> r = get("application/openmetrics-text; version=1.0.0; charset=utf-8", false);
-    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("application/openmetrics-text");
+    HttpResponse<byte[]> r =
+        get("application/openmetrics-text; version=1.0.0; charset=utf-8", false);
+    assertThat(r.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/openmetrics-text");
     String body = new String(r.body(), StandardCharsets.UTF_8);
-    assertThat(body).contains("# TYPE llm_kv_blocks_total gauge")
-        .contains("llm_kv_hit_rate_isl_blocks_total{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"dynamo\",worker_id=\"161\"} 80")
+    assertThat(body)
+        .contains("# TYPE llm_kv_blocks_total gauge")
+        .contains(
+            "llm_kv_hit_rate_isl_blocks_total{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"dynamo\",worker_id=\"161\"} 80")
         .endsWith("# EOF\n");
   }
 
@@ -98,18 +116,28 @@ class MetricsEndpointTest {
   void gzipAndProtobufAreServed() throws Exception {
     HttpResponse<byte[]> r = get(null, true);
     assertThat(r.headers().firstValue("Content-Encoding")).hasValue("gzip");
-    String body = new String(new GZIPInputStream(new ByteArrayInputStream(r.body())).readAllBytes(), StandardCharsets.UTF_8);
+    String body =
+        new String(
+            new GZIPInputStream(new ByteArrayInputStream(r.body())).readAllBytes(),
+            StandardCharsets.UTF_8);
     assertThat(body).isEqualTo(Files.readString(GOLDEN));
-    HttpResponse<byte[]> proto = get("application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited", false);
+    HttpResponse<byte[]> proto =
+        get(
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+            false);
     assertThat(proto.statusCode()).isEqualTo(200);
-    assertThat(proto.headers().firstValue("Content-Type").orElse("")).startsWith("application/vnd.google.protobuf");
-    assertThat(new String(proto.body(), StandardCharsets.ISO_8859_1)).contains("llm_kv_blocks_total");
+    assertThat(proto.headers().firstValue("Content-Type").orElse(""))
+        .startsWith("application/vnd.google.protobuf");
+    assertThat(new String(proto.body(), StandardCharsets.ISO_8859_1))
+        .contains("llm_kv_blocks_total");
   }
 
   @Test
   void departedWorkersVanishAndIdleEndpointsHaveNoAggregates() throws Exception {
     String body = new String(get(null, false).body(), StandardCharsets.UTF_8);
-    assertThat(body).contains("llm_workers{component=\"Prefill \\\"Worker\\\"\\\\x\",endpoint=\"load\\nmetrics\",namespace=\"dynamo\"} 0.0");
+    assertThat(body)
+        .contains(
+            "llm_workers{component=\"Prefill \\\"Worker\\\"\\\\x\",endpoint=\"load\\nmetrics\",namespace=\"dynamo\"} 0.0");
     assertThat(body).doesNotContain("NaN");
     assertThat(body.lines().filter(l -> l.startsWith("llm_load_avg{"))).hasSize(1);
   }

@@ -6,13 +6,16 @@ import static org.assertj.core.api.Assertions.within;
 import io.dynamometrics.wire.ForwardPassMetrics;
 import io.dynamometrics.wire.StatsEndpoint;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class FleetStateTest {
   private static final Target T = new Target("dynamo", "MyComponent", "my_endpoint");
 
   private static StatsEndpoint worker(long id, int rank, long kv) {
-    return new StatsEndpoint("x.my_endpoint-" + Long.toHexString(id), id,
+    return new StatsEndpoint(
+        "x.my_endpoint-" + Long.toHexString(id),
+        id,
         new ForwardPassMetrics(kv / 10, 10, kv, 100, 1, kv / 100.0, 0.5, rank));
   }
 
@@ -36,7 +39,9 @@ class FleetStateTest {
     FleetState state = new FleetState(3);
     state.record(T, List.of(worker(31, 0, 300), worker(31, 1, 500)), 1, 0, 1);
     EndpointFleet e = state.snapshot(1, true).endpoint(T);
-    assertThat(e.workers()).extracting(w -> w.key()).containsExactly(new WorkerKey(31, 0), new WorkerKey(31, 1));
+    assertThat(e.workers())
+        .extracting(w -> w.key())
+        .containsExactly(new WorkerKey(31, 0), new WorkerKey(31, 1));
     assertThat(e.aggregates().loadAvg()).isEqualTo(400);
     assertThat(e.aggregates().loadStd()).isEqualTo(100);
   }
@@ -62,8 +67,11 @@ class FleetStateTest {
     FleetState state = new FleetState(3);
     state.record(T, List.of(worker(1, -1, 10), worker(2, -1, 20)), 2, 0, 1);
     for (int poll = 1; poll <= 2; poll++) {
-      state.record(T, List.of(worker(1, -1, 10)), 1, poll * 1_000_000_000L, poll * 1_000_000_000L + 1);
-      assertThat(state.snapshot(poll * 1_000_000_000L + 1, true).endpoint(T).workers()).as("after %d missed", poll).hasSize(2);
+      state.record(
+          T, List.of(worker(1, -1, 10)), 1, poll * 1_000_000_000L, poll * 1_000_000_000L + 1);
+      assertThat(state.snapshot(poll * 1_000_000_000L + 1, true).endpoint(T).workers())
+          .as("after %d missed", poll)
+          .hasSize(2);
     }
     state.record(T, List.of(worker(1, -1, 10)), 1, 3_000_000_000L, 3_000_000_001L);
     FleetSnapshot s = state.snapshot(3_000_000_001L, true);
@@ -77,7 +85,8 @@ class FleetStateTest {
     FleetState state = new FleetState(3);
     state.record(T, List.of(worker(1, -1, 10)), 1, 0, 1);
     state.record(T, List.of(), 0, 1_000_000_000L, 1_000_000_001L);
-    assertThat(state.snapshot(1_500_000_000L, true).endpoint(T).workers().get(0).ageSeconds()).isEqualTo(1.5);
+    assertThat(state.snapshot(1_500_000_000L, true).endpoint(T).workers().get(0).ageSeconds())
+        .isEqualTo(1.5);
   }
 
   @Test
@@ -91,9 +100,9 @@ class FleetStateTest {
   @Test
   void deregisteredWorkersLeaveAtOnceButUnregisteredOnesFollowStaleness() {
     FleetState state = new FleetState(1000);
-    state.registered(T, java.util.Set.of(1L, 2L));
+    state.registered(T, Set.of(1L, 2L));
     state.record(T, List.of(worker(1, -1, 10), worker(2, -1, 20), worker(9, -1, 5)), 3, 0, 1);
-    state.registered(T, java.util.Set.of(1L, 3L));
+    state.registered(T, Set.of(1L, 3L));
     EndpointFleet e = state.snapshot(1, true).endpoint(T);
     assertThat(e.workers()).extracting(w -> w.key().workerId()).containsExactly(1L, 9L);
     assertThat(e.registered()).isEqualTo(2);
@@ -102,9 +111,15 @@ class FleetStateTest {
   @Test
   void theCardinalityGuardKeepsKnownWorkersAndTurnsAwayNewOnes() {
     FleetState state = new FleetState(3, 2);
-    assertThat(state.record(T, List.of(worker(1, -1, 10), worker(2, -1, 20), worker(3, -1, 30)), 3, 0, 1)).isEqualTo(1);
-    assertThat(state.record(T, List.of(worker(2, -1, 25), worker(4, -1, 40)), 2, 2, 3)).isEqualTo(1);
+    assertThat(
+            state.record(
+                T, List.of(worker(1, -1, 10), worker(2, -1, 20), worker(3, -1, 30)), 3, 0, 1))
+        .isEqualTo(1);
+    assertThat(state.record(T, List.of(worker(2, -1, 25), worker(4, -1, 40)), 2, 2, 3))
+        .isEqualTo(1);
     EndpointFleet e = state.snapshot(3, true).endpoint(T);
-    assertThat(e.workers()).extracting(w -> w.key().workerId() + ":" + w.metrics().kvActiveBlocks()).containsExactly("1:10", "2:25");
+    assertThat(e.workers())
+        .extracting(w -> w.key().workerId() + ":" + w.metrics().kvActiveBlocks())
+        .containsExactly("1:10", "2:25");
   }
 }

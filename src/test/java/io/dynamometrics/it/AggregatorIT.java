@@ -1,7 +1,7 @@
 package io.dynamometrics.it;
 
-import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,44 +12,76 @@ import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Subscription;
 import io.nats.client.support.JsonParser;
+import io.nats.client.support.JsonValue;
 import io.nats.service.Service;
 import io.nats.service.ServiceBuilder;
 import io.nats.service.ServiceEndpoint;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The packaged service against a real nats-server, real mock-worker processes and independent workers. */
+/**
+ * The packaged service against a real nats-server, real mock-worker processes and independent
+ * workers.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AggregatorIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
+
   /** Every series of metrics.md that a pull-mode aggregator without etcd or push must show. */
-  private static final List<String> EXPECTED = List.of(
-      "llm_kv_blocks_active", "llm_kv_blocks_total", "llm_requests_active_slots", "llm_requests_total_slots",
-      "llm_kv_hit_rate_percent", "llm_load_avg", "llm_load_std", "llm_kv_hit_rate_isl_blocks_total",
-      "llm_kv_hit_rate_overlap_blocks_total", "llm_requests_waiting", "llm_gpu_cache_usage_ratio",
-      "llm_worker_stats_age_seconds", "llm_workers", "llm_load_min", "llm_load_max", "llm_load_imbalance_ratio",
-      "llm_kv_usage_ratio", "llm_request_slots_usage_ratio", "llm_fleet_requests_waiting",
-      "dynamo_metrics_poll_duration_seconds_count", "dynamo_metrics_poll_replies", "dynamo_metrics_events_total",
-      "dynamo_metrics_nats_connected", "dynamo_metrics_leader", "dynamo_metrics_build_info");
+  private static final List<String> EXPECTED =
+      List.of(
+          "llm_kv_blocks_active",
+          "llm_kv_blocks_total",
+          "llm_requests_active_slots",
+          "llm_requests_total_slots",
+          "llm_kv_hit_rate_percent",
+          "llm_load_avg",
+          "llm_load_std",
+          "llm_kv_hit_rate_isl_blocks_total",
+          "llm_kv_hit_rate_overlap_blocks_total",
+          "llm_requests_waiting",
+          "llm_gpu_cache_usage_ratio",
+          "llm_worker_stats_age_seconds",
+          "llm_workers",
+          "llm_load_min",
+          "llm_load_max",
+          "llm_load_imbalance_ratio",
+          "llm_kv_usage_ratio",
+          "llm_request_slots_usage_ratio",
+          "llm_fleet_requests_waiting",
+          "dynamo_metrics_poll_duration_seconds_count",
+          "dynamo_metrics_poll_replies",
+          "dynamo_metrics_events_total",
+          "dynamo_metrics_nats_connected",
+          "dynamo_metrics_leader",
+          "dynamo_metrics_build_info");
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger NAMESPACES = new AtomicInteger();
 
   private Servers.Nats nats;
   private Connection client;
   @RegisterExtension final Started started = new Started();
+
+  private static final String[] MY_ENDPOINT = {
+    "--component", "MyComponent", "--endpoint", "my_endpoint"
+  };
 
   @BeforeAll
   void startNats() throws Exception {
@@ -62,8 +94,20 @@ class AggregatorIT {
   }
 
   private Process mock(String ns, int workers, String wire, String... more) throws Exception {
-    List<String> args = new ArrayList<>(List.of("mock-worker", "--namespace", ns, "--workers", Integer.toString(workers),
-        "--wire", wire, "--seed", Integer.toString(7 + started.processCount()), "--nats-server", nats.url()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "mock-worker",
+                "--namespace",
+                ns,
+                "--workers",
+                Integer.toString(workers),
+                "--wire",
+                wire,
+                "--seed",
+                Integer.toString(7 + started.processCount()),
+                "--nats-server",
+                nats.url()));
     args.addAll(List.of(more));
     Process p = Jar.start("mock-" + ns + "-" + started.processCount(), args.toArray(String[]::new));
     started.process(p);
@@ -72,14 +116,23 @@ class AggregatorIT {
 
   private int aggregator(String ns, String... more) throws Exception {
     int port = Servers.freePort();
-    List<String> args = new ArrayList<>(List.of("--namespace", ns, "--nats-server", nats.url(), "--host", "127.0.0.1",
-        "--port", Integer.toString(port), "--poll-interval", "0.25"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--namespace",
+                ns,
+                "--nats-server",
+                nats.url(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--poll-interval",
+                "0.25"));
     args.addAll(List.of(more));
     started.jar("aggregator-" + ns, args.toArray(String[]::new));
     return port;
   }
-
-  private static final String[] MY_ENDPOINT = {"--component", "MyComponent", "--endpoint", "my_endpoint"};
 
   @ParameterizedTest
   @ValueSource(strings = {"g1", "g2", "g3"})
@@ -87,14 +140,24 @@ class AggregatorIT {
     String ns = namespace();
     mock(ns, 3, wire);
     int port = aggregator(ns, MY_ENDPOINT);
-    // every series appears: llm_load_imbalance_ratio only once some worker has active blocks (it is absent while the mean is 0)
-    String body = Jar.await(port, "/metrics",
-        b -> Jar.samples(b, "llm_kv_blocks_active").size() == 3 && Jar.samples(b, "llm_kv_hit_rate_isl_blocks_total").size() == 3
-            && EXPECTED.stream().allMatch(name -> !Jar.samples(b, name).isEmpty()),
-        WAIT);
-    assertThat(Jar.samples(body, "llm_workers")).containsExactly(
-        "llm_workers{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"" + ns + "\"} 3.0");
-    assertThat(Jar.samples(body, "llm_kv_hit_rate_isl_blocks_total")).allMatch(l -> l.contains("component=\"MyComponent\""));
+    // every series appears: llm_load_imbalance_ratio only once some worker has active blocks (it is
+    // absent while the mean is 0)
+    String body =
+        Jar.await(
+            port,
+            "/metrics",
+            b ->
+                Jar.samples(b, "llm_kv_blocks_active").size() == 3
+                    && Jar.samples(b, "llm_kv_hit_rate_isl_blocks_total").size() == 3
+                    && EXPECTED.stream().allMatch(name -> !Jar.samples(b, name).isEmpty()),
+            WAIT);
+    assertThat(Jar.samples(body, "llm_workers"))
+        .containsExactly(
+            "llm_workers{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\""
+                + ns
+                + "\"} 3.0");
+    assertThat(Jar.samples(body, "llm_kv_hit_rate_isl_blocks_total"))
+        .allMatch(l -> l.contains("component=\"MyComponent\""));
     assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
     assertThat(Jar.get(port, "/healthz").statusCode()).isEqualTo(200);
   }
@@ -107,7 +170,8 @@ class AggregatorIT {
     int port = aggregator(ns, MY_ENDPOINT);
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 3, WAIT);
     leaving.destroyForcibly().waitFor();
-    String body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    String body =
+        Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
     assertThat(Jar.samples(body, "llm_workers")).singleElement().asString().endsWith(" 2.0");
     assertThat(Jar.samples(body, "llm_kv_blocks_total")).hasSize(2);
     assertThat(Jar.samples(body, "llm_worker_stats_age_seconds")).hasSize(2);
@@ -118,18 +182,34 @@ class AggregatorIT {
     String ns = namespace();
     mock(ns, 2, "g3");
     String service = ServiceNames.g2(ns, "MyComponent");
-    Dispatcher d = client.createDispatcher(m -> client.publish(m.getReplyTo(), ("{\"type\":\"io.nats.micro.v1.stats_response\",\"endpoints\":[{\"subject\":\""
-        + service + ".my_endpoint-b2\",\"data\":{\"val\":10}}]}").getBytes(StandardCharsets.UTF_8)));
+    Dispatcher d =
+        client.createDispatcher(
+            m ->
+                client.publish(
+                    m.getReplyTo(),
+                    ("{\"type\":\"io.nats.micro.v1.stats_response\",\"endpoints\":[{\"subject\":\""
+                            + service
+                            + ".my_endpoint-b2\",\"data\":{\"val\":10}}]}")
+                        .getBytes(StandardCharsets.UTF_8)));
     d.subscribe("$SRV.STATS." + service);
     started.server(() -> client.closeDispatcher(d));
     int port = aggregator(ns, MY_ENDPOINT);
-    String body = Jar.await(port, "/metrics",
-        b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2
-            && Jar.samples(b, "dynamo_metrics_decode_errors_total").stream().anyMatch(l -> l.contains("reason=\"not_metrics\"") && !l.endsWith(" 0.0")),
-        WAIT);
+    String body =
+        Jar.await(
+            port,
+            "/metrics",
+            b ->
+                Jar.samples(b, "llm_kv_blocks_active").size() == 2
+                    && Jar.samples(b, "dynamo_metrics_decode_errors_total").stream()
+                        .anyMatch(l -> l.contains("reason=\"not_metrics\"") && !l.endsWith(" 0.0")),
+            WAIT);
     assertThat(body).doesNotContain("worker_id=\"178\"");
-    assertThat(Jar.samples(body, "dynamo_metrics_decode_errors_total")).anyMatch(l -> l.contains("source=\"stats\""));
-    assertThat(Jar.samples(body, "dynamo_metrics_poll_replies")).singleElement().asString().endsWith(" 3.0");
+    assertThat(Jar.samples(body, "dynamo_metrics_decode_errors_total"))
+        .anyMatch(l -> l.contains("source=\"stats\""));
+    assertThat(Jar.samples(body, "dynamo_metrics_poll_replies"))
+        .singleElement()
+        .asString()
+        .endsWith(" 3.0");
   }
 
   /**
@@ -141,49 +221,81 @@ class AggregatorIT {
   void aWorkerWrittenWithJnatsServiceApiIsAggregated(String wire) throws Exception {
     String ns = namespace();
     String raw = ns + "_MyComponent";
-    String service = switch (wire) {
-      case "g1" -> raw.toLowerCase() + "_" + independentBlake3Hex(raw).substring(56);
-      default -> raw.toLowerCase();
-    };
-    String flat = "{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,\"kv_active_blocks\":61,"
-        + "\"kv_total_blocks\":100,\"num_requests_waiting\":3,\"gpu_cache_usage_perc\":0.61,\"gpu_prefix_cache_hit_rate\":0.42}";
-    String nested = "{\"worker_stats\":{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,"
-        + "\"num_requests_waiting\":3},\"kv_stats\":{\"kv_active_blocks\":61,\"kv_total_blocks\":100,\"gpu_cache_usage_perc\":0.61,"
-        + "\"gpu_prefix_cache_hit_rate\":0.42},\"spec_decode_stats\":null}";
+    String service =
+        switch (wire) {
+          case "g1" -> raw.toLowerCase(Locale.ROOT) + "_" + independentBlake3Hex(raw).substring(56);
+          default -> raw.toLowerCase(Locale.ROOT);
+        };
+    String flat =
+        "{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,\"kv_active_blocks\":61,"
+            + "\"kv_total_blocks\":100,\"num_requests_waiting\":3,\"gpu_cache_usage_perc\":0.61,\"gpu_prefix_cache_hit_rate\":0.42}";
+    String nested =
+        "{\"worker_stats\":{\"data_parallel_rank\":null,\"request_active_slots\":12,\"request_total_slots\":100,"
+            + "\"num_requests_waiting\":3},\"kv_stats\":{\"kv_active_blocks\":61,\"kv_total_blocks\":100,\"gpu_cache_usage_perc\":0.61,"
+            + "\"gpu_prefix_cache_hit_rate\":0.42},\"spec_decode_stats\":null}";
     String data = wire.equals("g3") ? nested : flat;
-    Service jnatsWorker = new ServiceBuilder().connection(client).name(service).version("0.0.1")
-        .description("Dynamo component MyComponent in namespace " + ns)
-        .addServiceEndpoint(ServiceEndpoint.builder().endpointName("my_endpoint-7a1b2c3d4e5f6071")
-            .endpointSubject(service + ".my_endpoint-7a1b2c3d4e5f6071").endpointQueueGroup("q")
-            .handler(m -> m.respond(client, "{}")).statsDataSupplier(() -> parse(data)).build())
-        .addServiceEndpoint(ServiceEndpoint.builder().endpointName("my_endpoint2-7a1b2c3d4e5f6071")
-            .endpointSubject(service + ".my_endpoint2-7a1b2c3d4e5f6071").endpointQueueGroup("q")
-            .handler(m -> m.respond(client, "{}")).statsDataSupplier(() -> parse(data.replace("61", "99"))).build())
-        .build();
-    jnatsWorker.startService();
+    Service jnatsWorker =
+        new ServiceBuilder()
+            .connection(client)
+            .name(service)
+            .version("0.0.1")
+            .description("Dynamo component MyComponent in namespace " + ns)
+            .addServiceEndpoint(
+                ServiceEndpoint.builder()
+                    .endpointName("my_endpoint-7a1b2c3d4e5f6071")
+                    .endpointSubject(service + ".my_endpoint-7a1b2c3d4e5f6071")
+                    .endpointQueueGroup("q")
+                    .handler(m -> m.respond(client, "{}"))
+                    .statsDataSupplier(() -> parse(data))
+                    .build())
+            .addServiceEndpoint(
+                ServiceEndpoint.builder()
+                    .endpointName("my_endpoint2-7a1b2c3d4e5f6071")
+                    .endpointSubject(service + ".my_endpoint2-7a1b2c3d4e5f6071")
+                    .endpointQueueGroup("q")
+                    .handler(m -> m.respond(client, "{}"))
+                    .statsDataSupplier(() -> parse(data.replace("61", "99")))
+                    .build())
+            .build();
+    var unused = jnatsWorker.startService(); // completes when the service stops
     started.server(() -> jnatsWorker.stop());
     int fixed = aggregator(ns, MY_ENDPOINT);
-    String body = Jar.await(fixed, "/metrics", b -> !Jar.samples(b, "llm_kv_blocks_active").isEmpty(), WAIT);
-    assertThat(Jar.samples(body, "llm_kv_blocks_active")).containsExactly(
-        "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"" + ns + "\",worker_id=\"8798674938817896561\"} 61.0");
-    assertThat(Jar.samples(body, "llm_requests_waiting")).singleElement().asString().endsWith(" 3.0");
+    String body =
+        Jar.await(fixed, "/metrics", b -> !Jar.samples(b, "llm_kv_blocks_active").isEmpty(), WAIT);
+    assertThat(Jar.samples(body, "llm_kv_blocks_active"))
+        .containsExactly(
+            "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\""
+                + ns
+                + "\",worker_id=\"8798674938817896561\"} 61.0");
+    assertThat(Jar.samples(body, "llm_requests_waiting"))
+        .singleElement()
+        .asString()
+        .endsWith(" 3.0");
     int discovering = aggregator(ns); // no --component/--endpoint: both endpoints are found, apart
-    body = Jar.await(discovering, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
-    assertThat(Jar.samples(body, "llm_kv_blocks_active")).containsExactlyInAnyOrder(
-        "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"" + ns + "\",worker_id=\"8798674938817896561\"} 61.0",
-        "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint2\",namespace=\"" + ns + "\",worker_id=\"8798674938817896561\"} 99.0");
+    body =
+        Jar.await(
+            discovering, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    assertThat(Jar.samples(body, "llm_kv_blocks_active"))
+        .containsExactlyInAnyOrder(
+            "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\""
+                + ns
+                + "\",worker_id=\"8798674938817896561\"} 61.0",
+            "llm_kv_blocks_active{component=\"MyComponent\",endpoint=\"my_endpoint2\",namespace=\""
+                + ns
+                + "\",worker_id=\"8798674938817896561\"} 99.0");
   }
 
   private static String independentBlake3Hex(String s) {
-    org.bouncycastle.crypto.digests.Blake3Digest d = new org.bouncycastle.crypto.digests.Blake3Digest(256);
+    org.bouncycastle.crypto.digests.Blake3Digest d =
+        new org.bouncycastle.crypto.digests.Blake3Digest(256);
     byte[] in = s.getBytes(StandardCharsets.UTF_8);
     d.update(in, 0, in.length);
     byte[] out = new byte[32];
     d.doFinal(out, 0);
-    return java.util.HexFormat.of().formatHex(out);
+    return HexFormat.of().formatHex(out);
   }
 
-  private static io.nats.client.support.JsonValue parse(String json) {
+  private static JsonValue parse(String json) {
     try {
       return JsonParser.parse(json);
     } catch (Exception e) {
@@ -197,11 +309,22 @@ class AggregatorIT {
     mock(ns, 2, "g1", "--component", "VllmWorker", "--endpoint", "load_metrics");
     mock(ns, 1, "g3", "--component", "Prefill-Worker", "--endpoint", "load_metrics");
     int port = aggregator(ns);
-    String body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_workers").size() == 2
-        && Jar.samples(b, "llm_kv_blocks_active").size() == 3, WAIT);
-    assertThat(Jar.samples(body, "llm_workers")).containsExactlyInAnyOrder(
-        "llm_workers{component=\"Prefill-Worker\",endpoint=\"load_metrics\",namespace=\"" + ns + "\"} 1.0",
-        "llm_workers{component=\"VllmWorker\",endpoint=\"load_metrics\",namespace=\"" + ns + "\"} 2.0");
+    String body =
+        Jar.await(
+            port,
+            "/metrics",
+            b ->
+                Jar.samples(b, "llm_workers").size() == 2
+                    && Jar.samples(b, "llm_kv_blocks_active").size() == 3,
+            WAIT);
+    assertThat(Jar.samples(body, "llm_workers"))
+        .containsExactlyInAnyOrder(
+            "llm_workers{component=\"Prefill-Worker\",endpoint=\"load_metrics\",namespace=\""
+                + ns
+                + "\"} 1.0",
+            "llm_workers{component=\"VllmWorker\",endpoint=\"load_metrics\",namespace=\""
+                + ns
+                + "\"} 2.0");
     assertThat(body).doesNotContain("endpoint=\"generate\"");
   }
 
@@ -210,21 +333,33 @@ class AggregatorIT {
     String ns = namespace();
     mock(ns, 3, "g3");
     int port = aggregator(ns, MY_ENDPOINT);
-    String body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_hit_rate_isl_blocks_total").size() == 3, WAIT);
-    Process promtool = new ProcessBuilder(Servers.binary("promtool"), "check", "metrics").redirectErrorStream(true).start();
+    String body =
+        Jar.await(
+            port,
+            "/metrics",
+            b -> Jar.samples(b, "llm_kv_hit_rate_isl_blocks_total").size() == 3,
+            WAIT);
+    Process promtool =
+        new ProcessBuilder(Servers.binary("promtool"), "check", "metrics")
+            .redirectErrorStream(true)
+            .start();
     promtool.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
     promtool.getOutputStream().close();
     String out = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     promtool.waitFor(10, TimeUnit.SECONDS);
     List<String> findings = out.lines().filter(l -> !l.isBlank()).toList();
-    assertThat(findings).containsExactly("llm_kv_blocks_total non-counter metrics should not have \"_total\" suffix");
+    assertThat(findings)
+        .containsExactly(
+            "llm_kv_blocks_total non-counter metrics should not have \"_total\" suffix");
   }
 
   @Test
   void gathersFinishFarBeforeTheTimeoutOnceEveryKnownWorkerAnswered() throws Exception {
     String ns = namespace();
     mock(ns, 3, "g3");
-    int port = aggregator(ns, "--component", "MyComponent", "--endpoint", "my_endpoint", "--scrape-timeout", "1");
+    int port =
+        aggregator(
+            ns, "--component", "MyComponent", "--endpoint", "my_endpoint", "--scrape-timeout", "1");
     Jar.await(port, "/metrics", b -> count(b, "+Inf") >= 12, WAIT);
     String body = Jar.get(port, "/metrics").body();
     double polls = count(body, "+Inf");
@@ -234,8 +369,13 @@ class AggregatorIT {
   }
 
   private static double count(String body, String le) {
-    return body.lines().filter(l -> l.startsWith("dynamo_metrics_poll_duration_seconds_bucket") && l.contains("le=\"" + le + "\""))
-        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    return body.lines()
+        .filter(
+            l ->
+                l.startsWith("dynamo_metrics_poll_duration_seconds_bucket")
+                    && l.contains("le=\"" + le + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @Test
@@ -265,25 +405,47 @@ class AggregatorIT {
       sum += kv;
       sq += kv * kv;
       assertThat(e.get("name").asText()).startsWith("worker-");
-      assertThat(e.get("subject").asText()).startsWith(ServiceNames.g2(ns, "MyComponent") + ".my_endpoint-");
+      assertThat(e.get("subject").asText())
+          .startsWith(ServiceNames.g2(ns, "MyComponent") + ".my_endpoint-");
     }
     double mean = sum / 3;
-    assertThat(event.get("load_avg").asDouble()).isCloseTo(mean, org.assertj.core.data.Offset.offset(1e-9));
-    assertThat(event.get("load_std").asDouble()).isCloseTo(Math.sqrt(Math.max(0, sq / 3 - mean * mean)), org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(event.get("load_avg").asDouble()).isCloseTo(mean, Offset.offset(1e-9));
+    assertThat(event.get("load_std").asDouble())
+        .isCloseTo(Math.sqrt(Math.max(0, sq / 3 - mean * mean)), Offset.offset(1e-6));
   }
 
   @Test
   void badFlagsAndATakenPortGiveOneLineAndExitCode2() throws Exception {
-    for (String[] args : new String[][] {{"--poll-interval", "0.01"}, {"--port", "http"}, {"--frobnicate"},
-        {"--log-level", "loud"}, {"--staleness", "0"}, {"--nats-server", "http://x:1"}}) {
+    for (String[] args :
+        new String[][] {
+          {"--poll-interval", "0.01"},
+          {"--port", "http"},
+          {"--frobnicate"},
+          {"--log-level", "loud"},
+          {"--staleness", "0"},
+          {"--nats-server", "http://x:1"}
+        }) {
       Jar.Result r = Jar.run(args);
       assertThat(r.exitCode()).as(String.join(" ", args)).isEqualTo(2);
-      assertThat(r.output()).as(String.join(" ", args)).contains(args[args.length - 1].replace("--", "")).doesNotContain("Exception").doesNotContain("\tat ");
+      assertThat(r.output())
+          .as(String.join(" ", args))
+          .contains(args[args.length - 1].replace("--", ""))
+          .doesNotContain("Exception")
+          .doesNotContain("\tat ");
     }
-    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      Jar.Result r = Jar.run("--host", "127.0.0.1", "--port", Integer.toString(taken.getLocalPort()), "--nats-server", nats.url());
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Jar.Result r =
+          Jar.run(
+              "--host",
+              "127.0.0.1",
+              "--port",
+              Integer.toString(taken.getLocalPort()),
+              "--nats-server",
+              nats.url());
       assertThat(r.exitCode()).isEqualTo(2);
-      assertThat(r.output()).contains(Integer.toString(taken.getLocalPort())).doesNotContain("\tat ");
+      assertThat(r.output())
+          .contains(Integer.toString(taken.getLocalPort()))
+          .doesNotContain("\tat ");
     }
   }
 
@@ -298,22 +460,40 @@ class AggregatorIT {
     aggregator.destroy(); // SIGTERM
     assertThat(aggregator.waitFor(5, TimeUnit.SECONDS)).as("exited within 5 s").isTrue();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-    assertThat(Files.readString(Jar.LOGS.resolve("aggregator-" + ns + ".log"))).doesNotContain("\tat ").doesNotContain("Exception");
+    assertThat(Files.readString(Jar.LOGS.resolve("aggregator-" + ns + ".log")))
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception");
   }
 
   @Test
   void servesWhileNatsIsAwayAndBecomesReadyWhenItArrives() throws Exception {
     int natsPort = Servers.freePort();
     int port = Servers.freePort();
-    started.jar("aggregator-no-nats", "--nats-server", "nats://127.0.0.1:" + natsPort, "--host", "127.0.0.1",
-        "--port", Integer.toString(port), "--poll-interval", "0.25", "--component", "MyComponent", "--endpoint", "my_endpoint");
+    started.jar(
+        "aggregator-no-nats",
+        "--nats-server",
+        "nats://127.0.0.1:" + natsPort,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        Integer.toString(port),
+        "--poll-interval",
+        "0.25",
+        "--component",
+        "MyComponent",
+        "--endpoint",
+        "my_endpoint");
     Jar.await(port, "/healthz", b -> true, WAIT);
     assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
     assertThat(Jar.get(port, "/metrics").body()).contains("dynamo_metrics_nats_connected 0.0");
-    try (Servers.Nats late = new Servers.Nats(Jar.LOGS, natsPort)) {
+    Servers.Nats late = new Servers.Nats(Jar.LOGS, natsPort);
+    try {
       await().atMost(WAIT).until(() -> Jar.get(port, "/readyz").statusCode(), s -> s == 200);
       assertThat(Jar.get(port, "/metrics").body()).contains("dynamo_metrics_nats_connected 1.0");
+    } finally {
+      late.close();
     }
-    assertThat(Files.readString(Jar.LOGS.resolve("aggregator-no-nats.log"))).doesNotContain("\tat ");
+    assertThat(Files.readString(Jar.LOGS.resolve("aggregator-no-nats.log")))
+        .doesNotContain("\tat ");
   }
 }

@@ -10,8 +10,10 @@ import java.util.regex.Pattern;
 
 /** The samples of a Prometheus text exposition (0.0.4), as any scraper reads them. */
 record Exposition(List<Sample> samples) {
-  private static final Pattern LINE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+\\S+)?$");
-  private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
+  private static final Pattern LINE =
+      Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+\\S+)?$");
+  private static final Pattern LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
 
   record Sample(String name, Map<String, String> labels, double value) {}
 
@@ -32,7 +34,12 @@ record Exposition(List<Sample> samples) {
           labels.put(l.group(1), l.group(2));
         }
       }
-      out.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3).replace("+Inf", "Infinity").replace("-Inf", "-Infinity"))));
+      out.add(
+          new Sample(
+              m.group(1),
+              labels,
+              Double.parseDouble(
+                  m.group(3).replace("+Inf", "Infinity").replace("-Inf", "-Infinity"))));
     }
     return new Exposition(out);
   }
@@ -43,14 +50,21 @@ record Exposition(List<Sample> samples) {
 
   /** The one sample of {@code name} whose labels include all of {@code labels}. */
   Optional<Sample> find(String name, Map<String, String> labels) {
-    List<Sample> hits = named(name).stream().filter(s -> s.labels().entrySet().containsAll(labels.entrySet())).toList();
+    List<Sample> hits =
+        named(name).stream()
+            .filter(s -> s.labels().entrySet().containsAll(labels.entrySet()))
+            .toList();
     if (hits.size() > 1) {
-      throw new AssertionError(hits.size() + " samples of " + name + " match " + labels + ": " + hits);
+      throw new AssertionError(
+          hits.size() + " samples of " + name + " match " + labels + ": " + hits);
     }
     return hits.stream().findFirst();
   }
 
-  /** The value of that sample, or NaN when there is none (so that a missing series never equals a number). */
+  /**
+   * The value of that sample, or NaN when there is none (so that a missing series never equals a
+   * number).
+   */
   double value(String name, Map<String, String> labels) {
     return find(name, labels).map(Sample::value).orElse(Double.NaN);
   }

@@ -2,6 +2,9 @@ package io.dynamometrics.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.nats.client.NKey;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,87 +22,183 @@ class NatsAuthIT {
   }
 
   private int fleet(Servers.Nats nats, Map<String, String> env, String name) throws Exception {
-    started.jar("auth-mock-" + name, env, "mock-worker", "--workers", "2", "--nats-server", nats.url());
+    started.jar(
+        "auth-mock-" + name, env, "mock-worker", "--workers", "2", "--nats-server", nats.url());
     int port = Servers.freePort();
-    started.jar("auth-agg-" + name, env, "--component", "MyComponent", "--endpoint", "my_endpoint",
-        "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25");
+    started.jar(
+        "auth-agg-" + name,
+        env,
+        "--component",
+        "MyComponent",
+        "--endpoint",
+        "my_endpoint",
+        "--nats-server",
+        nats.url(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        Integer.toString(port),
+        "--poll-interval",
+        "0.25");
     return port;
   }
 
   @Test
   void userAndPasswordAndTokenWork() throws Exception {
     Servers.Nats users = nats("--user", "dynamo", "--pass", "s3cret-pw");
-    int p1 = fleet(users, Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "s3cret-pw"), "user");
+    int p1 =
+        fleet(
+            users,
+            Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "s3cret-pw"),
+            "user");
     Servers.Nats tokens = nats("--auth", "t0ken-value");
     int p2 = fleet(tokens, Map.of("NATS_AUTH_TOKEN", "t0ken-value"), "token");
     Jar.await(p1, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
     Jar.await(p2, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
-    for (String log : new String[] {"auth-agg-user", "auth-agg-token", "auth-mock-user", "auth-mock-token"}) {
-      String text = java.nio.file.Files.readString(Jar.LOGS.resolve(log + ".log"));
-      assertThat(text).as("secrets never logged").doesNotContain("s3cret-pw").doesNotContain("t0ken-value");
+    for (String log :
+        new String[] {"auth-agg-user", "auth-agg-token", "auth-mock-user", "auth-mock-token"}) {
+      String text = Files.readString(Jar.LOGS.resolve(log + ".log"));
+      assertThat(text)
+          .as("secrets never logged")
+          .doesNotContain("s3cret-pw")
+          .doesNotContain("t0ken-value");
     }
   }
 
   @Test
   void aTlsServerWithItsOwnCaAndClientCertificates() throws Exception {
     TestCa ca = new TestCa("server", "client");
-    Servers.Nats secure = nats("--tls", "--tlscert", ca.cert("server"), "--tlskey", ca.key("server"), "--tlscacert", ca.ca(), "--tlsverify");
+    Servers.Nats secure =
+        nats(
+            "--tls",
+            "--tlscert",
+            ca.cert("server"),
+            "--tlskey",
+            ca.key("server"),
+            "--tlscacert",
+            ca.ca(),
+            "--tlsverify");
     String url = "tls://127.0.0.1:" + secure.port;
-    Map<String, String> env = Map.of("NATS_TLS_CA", ca.ca(), "NATS_TLS_CERT", ca.cert("client"), "NATS_TLS_KEY", ca.keyAs("client", "pkcs1"));
+    Map<String, String> env =
+        Map.of(
+            "NATS_TLS_CA",
+            ca.ca(),
+            "NATS_TLS_CERT",
+            ca.cert("client"),
+            "NATS_TLS_KEY",
+            ca.keyAs("client", "pkcs1"));
     started.jar("tls-mock", env, "mock-worker", "--workers", "2", "--nats-server", url);
     int port = Servers.freePort();
-    started.jar("tls-agg", env, "--component", "MyComponent", "--endpoint", "my_endpoint",
-        "--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25");
+    started.jar(
+        "tls-agg",
+        env,
+        "--component",
+        "MyComponent",
+        "--endpoint",
+        "my_endpoint",
+        "--nats-server",
+        url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        Integer.toString(port),
+        "--poll-interval",
+        "0.25");
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
     // Without a client certificate the server closes the connection after the TLS 1.3 handshake,
     // which the client cannot tell from a slow server: it keeps serving, not ready, and retries.
     int noCertPort = Servers.freePort();
-    started.jar("tls-agg-nocert", Map.of("NATS_TLS_CA", ca.ca()), "--nats-server", url,
-        "--host", "127.0.0.1", "--port", Integer.toString(noCertPort));
+    started.jar(
+        "tls-agg-nocert",
+        Map.of("NATS_TLS_CA", ca.ca()),
+        "--nats-server",
+        url,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        Integer.toString(noCertPort));
     Jar.await(noCertPort, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0"), WAIT);
     assertThat(Jar.get(noCertPort, "/readyz").statusCode()).isEqualTo(503);
   }
 
   @Test
   void anNkeyUserWorks() throws Exception {
-    io.nats.client.NKey user = io.nats.client.NKey.createUser(null);
-    java.nio.file.Path conf = java.nio.file.Files.createTempFile("nats-nkey", ".conf");
-    java.nio.file.Files.writeString(conf, "authorization {\n  users = [ { nkey: " + new String(user.getPublicKey()) + " } ]\n}\n");
+    NKey user = NKey.createUser(null);
+    Path conf = Files.createTempFile("nats-nkey", ".conf");
+    Files.writeString(
+        conf,
+        "authorization {\n  users = [ { nkey: " + new String(user.getPublicKey()) + " } ]\n}\n");
     Servers.Nats nkeys = nats("-c", conf.toString());
     String seed = new String(user.getSeed());
     int port = fleet(nkeys, Map.of("NATS_AUTH_NKEY", seed), "nkey");
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
-    assertThat(java.nio.file.Files.readString(Jar.LOGS.resolve("auth-agg-nkey.log"))).doesNotContain(seed);
+    assertThat(Files.readString(Jar.LOGS.resolve("auth-agg-nkey.log"))).doesNotContain(seed);
   }
 
   @Test
   void aCredentialsFileOfAnOperatorTrustedServerWorks() throws Exception {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("natsjwt");
+    Path dir = Files.createTempDirectory("natsjwt");
     NatsJwt jwt = new NatsJwt();
     Servers.Nats trusted = nats("-c", jwt.serverConfig(dir).toString());
-    java.nio.file.Path creds = jwt.userCredentials(dir, "dynamo-metrics");
+    Path creds = jwt.userCredentials(dir, "dynamo-metrics");
     int port = fleet(trusted, Map.of("NATS_AUTH_CREDENTIALS_FILE", creds.toString()), "creds");
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
-    String seed = java.nio.file.Files.readAllLines(creds).stream().filter(l -> l.startsWith("SU")).findFirst().orElseThrow();
-    assertThat(java.nio.file.Files.readString(Jar.LOGS.resolve("auth-agg-creds.log"))).doesNotContain(seed).doesNotContain("eyJ");
+    String seed =
+        Files.readAllLines(creds).stream()
+            .filter(l -> l.startsWith("SU"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(Files.readString(Jar.LOGS.resolve("auth-agg-creds.log")))
+        .doesNotContain(seed)
+        .doesNotContain("eyJ");
 
-    Jar.Result stranger = Jar.run(Map.of("NATS_AUTH_CREDENTIALS_FILE", jwt.strangerCredentials(dir, "stranger").toString()),
-        "--nats-server", trusted.url(), "--host", "127.0.0.1", "--port", Integer.toString(Servers.freePort()));
+    Jar.Result stranger =
+        Jar.run(
+            Map.of(
+                "NATS_AUTH_CREDENTIALS_FILE", jwt.strangerCredentials(dir, "stranger").toString()),
+            "--nats-server",
+            trusted.url(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(Servers.freePort()));
     assertThat(stranger.exitCode()).isEqualTo(2);
-    assertThat(stranger.output()).contains("refused the credentials (credentials file").doesNotContain("\tat ");
-    Jar.Result missing = Jar.run(Map.of("NATS_AUTH_CREDENTIALS_FILE", dir.resolve("nope.creds").toString()), "mock-worker", "--nats-server", trusted.url());
+    assertThat(stranger.output())
+        .contains("refused the credentials (credentials file")
+        .doesNotContain("\tat ");
+    Jar.Result missing =
+        Jar.run(
+            Map.of("NATS_AUTH_CREDENTIALS_FILE", dir.resolve("nope.creds").toString()),
+            "mock-worker",
+            "--nats-server",
+            trusted.url());
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.output()).contains("NATS_AUTH_CREDENTIALS_FILE").contains("nope.creds").contains("not a readable file");
+    assertThat(missing.output())
+        .contains("NATS_AUTH_CREDENTIALS_FILE")
+        .contains("nope.creds")
+        .contains("not a readable file");
   }
 
   @Test
   void wrongCredentialsAtStartGiveOneLineAndExitCode2() throws Exception {
     Servers.Nats users = nats("--user", "dynamo", "--pass", "s3cret-pw");
-    Jar.Result r = Jar.run(Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "wrong-pw"),
-        "--nats-server", users.url(), "--host", "127.0.0.1", "--port", Integer.toString(Servers.freePort()));
+    Jar.Result r =
+        Jar.run(
+            Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "wrong-pw"),
+            "--nats-server",
+            users.url(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(Servers.freePort()));
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.output()).contains("refused the credentials").contains("NATS_AUTH").doesNotContain("wrong-pw").doesNotContain("\tat ");
-    Jar.Result mock = Jar.run(Map.of("NATS_AUTH_TOKEN", "nope"), "mock-worker", "--nats-server", users.url());
+    assertThat(r.output())
+        .contains("refused the credentials")
+        .contains("NATS_AUTH")
+        .doesNotContain("wrong-pw")
+        .doesNotContain("\tat ");
+    Jar.Result mock =
+        Jar.run(Map.of("NATS_AUTH_TOKEN", "nope"), "mock-worker", "--nats-server", users.url());
     assertThat(mock.exitCode()).isEqualTo(2);
     assertThat(mock.output()).contains("refused the credentials").doesNotContain("nope\n");
   }
@@ -107,25 +206,55 @@ class NatsAuthIT {
   @Test
   void credentialsRefusedAtRunTimeAreCountedAndRetried() throws Exception {
     int natsPort = Servers.freePort();
-    Servers.Nats first = new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "s3cret-pw");
-    Map<String, String> env = Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "s3cret-pw");
+    Servers.Nats first =
+        new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "s3cret-pw");
+    Map<String, String> env =
+        Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "s3cret-pw");
     int port = fleet(first, env, "rotated");
-    Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2
-        && b.contains("dynamo_metrics_nats_refused_total 0.0"), WAIT);
+    Jar.await(
+        port,
+        "/metrics",
+        b ->
+            Jar.samples(b, "llm_kv_blocks_active").size() == 2
+                && b.contains("dynamo_metrics_nats_refused_total 0.0"),
+        WAIT);
     first.close();
     // the password was rotated on the server but not yet in the service: refused, counted, retried
-    try (Servers.Nats rotated = new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "n3w-pw")) {
-      Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0")
-          && Jar.samples(b, "llm_kv_blocks_active").isEmpty() && refused(b) >= 2, WAIT);
+    Servers.Nats rotated =
+        new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "n3w-pw");
+    try {
+      Jar.await(
+          port,
+          "/metrics",
+          b ->
+              b.contains("dynamo_metrics_nats_connected 0.0")
+                  && Jar.samples(b, "llm_kv_blocks_active").isEmpty()
+                  && refused(b) >= 2,
+          WAIT);
       assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
+    } finally {
+      rotated.close();
     }
     // the old password is accepted again: the service was never closed and comes back by itself
-    try (Servers.Nats back = new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "s3cret-pw")) {
-      Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
+    Servers.Nats back =
+        new Servers.Nats(Jar.LOGS, natsPort, "--user", "dynamo", "--pass", "s3cret-pw");
+    try {
+      Jar.await(
+          port,
+          "/metrics",
+          b ->
+              b.contains("dynamo_metrics_nats_connected 1.0")
+                  && Jar.samples(b, "llm_kv_blocks_active").size() == 2,
+          WAIT);
       assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
+    } finally {
+      back.close();
     }
-    String log = java.nio.file.Files.readString(Jar.LOGS.resolve("auth-agg-rotated.log"));
-    assertThat(log).contains("refused this client").doesNotContain("s3cret-pw").doesNotContain("n3w-pw");
+    String log = Files.readString(Jar.LOGS.resolve("auth-agg-rotated.log"));
+    assertThat(log)
+        .contains("refused this client")
+        .doesNotContain("s3cret-pw")
+        .doesNotContain("n3w-pw");
   }
 
   private static double refused(String metrics) {

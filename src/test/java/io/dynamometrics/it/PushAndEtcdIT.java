@@ -1,7 +1,7 @@
 package io.dynamometrics.it;
 
-import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.dynamometrics.etcd.EtcdClient;
 import io.dynamometrics.etcd.Layout;
@@ -14,10 +14,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Push mode against a real Pushgateway, and the etcd claim, failover and registrations against a real etcd. */
+/**
+ * Push mode against a real Pushgateway, and the etcd claim, failover and registrations against a
+ * real etcd.
+ */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PushAndEtcdIT {
   private static final Duration WAIT = Duration.ofSeconds(25);
@@ -42,17 +45,44 @@ class PushAndEtcdIT {
   }
 
   private Process mock(String ns, int workers, String... more) throws Exception {
-    List<String> args = new ArrayList<>(List.of("mock-worker", "--namespace", ns, "--workers", Integer.toString(workers),
-        "--seed", Integer.toString(100 + started.processCount()), "--nats-server", nats.url()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "mock-worker",
+                "--namespace",
+                ns,
+                "--workers",
+                Integer.toString(workers),
+                "--seed",
+                Integer.toString(100 + started.processCount()),
+                "--nats-server",
+                nats.url()));
     args.addAll(List.of(more));
-    Process p = Jar.start("pe-mock-" + ns + "-" + started.processCount(), etcdEnv(), args.toArray(String[]::new));
+    Process p =
+        Jar.start(
+            "pe-mock-" + ns + "-" + started.processCount(), etcdEnv(), args.toArray(String[]::new));
     started.process(p);
     return p;
   }
 
   private Process aggregator(String name, int port, String ns, String... more) throws Exception {
-    List<String> args = new ArrayList<>(List.of("--namespace", ns, "--component", "MyComponent", "--endpoint", "my_endpoint",
-        "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(port), "--poll-interval", "0.25"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--namespace",
+                ns,
+                "--component",
+                "MyComponent",
+                "--endpoint",
+                "my_endpoint",
+                "--nats-server",
+                nats.url(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--poll-interval",
+                "0.25"));
     args.addAll(List.of(more));
     Process p = Jar.start(name, etcdEnv(), args.toArray(String[]::new));
     started.process(p);
@@ -65,25 +95,42 @@ class PushAndEtcdIT {
 
   private static long pushedWorkers(String body, String instance) {
     return Jar.samples(body, "llm_kv_blocks_active").stream()
-        .filter(l -> l.contains("instance=\"" + instance + "\"") && l.contains("job=\"dynamo_push_metrics\"")).count();
+        .filter(
+            l ->
+                l.contains("instance=\"" + instance + "\"")
+                    && l.contains("job=\"dynamo_push_metrics\""))
+        .count();
   }
 
   @Test
   void pushedGroupShowsExactlyTheLiveWorkersAndIsDeletedOnShutdown() throws Exception {
     String ns = namespace();
     int gatewayPort = Servers.freePort();
-    try (Servers.Pushgateway gateway = new Servers.Pushgateway(Jar.LOGS, gatewayPort)) {
+    Servers.Pushgateway gateway = new Servers.Pushgateway(Jar.LOGS, gatewayPort);
+    try {
       mock(ns, 1);
       Process leaving = mock(ns, 2);
       int port = Servers.freePort();
-      Process agg = aggregator("pe-push-" + ns, port, ns, "--push", "--push-url", gateway.url(), "--push-interval", "0.3",
-          "--push-instance", ns);
+      Process agg =
+          aggregator(
+              "pe-push-" + ns,
+              port,
+              ns,
+              "--push",
+              "--push-url",
+              gateway.url(),
+              "--push-interval",
+              "0.3",
+              "--push-instance",
+              ns);
       Jar.await(gatewayPort, "/metrics", b -> pushedWorkers(b, ns) == 3, WAIT);
       leaving.destroyForcibly().waitFor();
       Jar.await(gatewayPort, "/metrics", b -> pushedWorkers(b, ns) == 1, WAIT);
       agg.destroy();
       assertThat(agg.waitFor(5, TimeUnit.SECONDS)).isTrue();
       assertThat(gatewayMetrics(gatewayPort)).doesNotContain("instance=\"" + ns + "\"");
+    } finally {
+      gateway.close();
     }
   }
 
@@ -94,15 +141,36 @@ class PushAndEtcdIT {
     int port = Servers.freePort();
     mock(ns, 2);
     Servers.Pushgateway gateway = new Servers.Pushgateway(Jar.LOGS, gatewayPort);
-    aggregator("pe-push-restart-" + ns, port, ns, "--push", "--push-url", gateway.url(), "--push-interval", "0.2",
-        "--push-instance", ns);
+    aggregator(
+        "pe-push-restart-" + ns,
+        port,
+        ns,
+        "--push",
+        "--push-url",
+        gateway.url(),
+        "--push-interval",
+        "0.2",
+        "--push-instance",
+        ns);
     Jar.await(gatewayPort, "/metrics", b -> pushedWorkers(b, ns) == 2, WAIT);
     gateway.close();
-    Jar.await(port, "/metrics", b -> Jar.samples(b, "dynamo_metrics_push_total").stream().anyMatch(l -> l.contains("failure") && !l.endsWith(" 0.0")), WAIT);
+    Jar.await(
+        port,
+        "/metrics",
+        b ->
+            Jar.samples(b, "dynamo_metrics_push_total").stream()
+                .anyMatch(l -> l.contains("failure") && !l.endsWith(" 0.0")),
+        WAIT);
     Thread.sleep(3000); // away for a while: backoff grows, the poll loop goes on
-    assertThat(Jar.samples(Jar.get(port, "/metrics").body(), "llm_workers")).singleElement().asString().endsWith(" 2.0");
-    try (Servers.Pushgateway back = new Servers.Pushgateway(Jar.LOGS, gatewayPort)) {
+    assertThat(Jar.samples(Jar.get(port, "/metrics").body(), "llm_workers"))
+        .singleElement()
+        .asString()
+        .endsWith(" 2.0");
+    Servers.Pushgateway back = new Servers.Pushgateway(Jar.LOGS, gatewayPort);
+    try {
       Jar.await(gatewayPort, "/metrics", b -> pushedWorkers(b, ns) == 2, WAIT);
+    } finally {
+      back.close();
     }
   }
 
@@ -115,10 +183,26 @@ class PushAndEtcdIT {
     EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), null, null, null);
     assertThat(client.get(Layout.INSTANCES.singleton(ns)))
         .isEqualTo("{\"component_name\":\"MyComponent\",\"endpoint_name\":\"my_endpoint\"}");
-    Jar.Result second = Jar.run(etcdEnv(), "--namespace", ns, "--component", "MyComponent", "--endpoint", "my_endpoint",
-        "--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(Servers.freePort()), "--etcd");
+    Jar.Result second =
+        Jar.run(
+            etcdEnv(),
+            "--namespace",
+            ns,
+            "--component",
+            "MyComponent",
+            "--endpoint",
+            "my_endpoint",
+            "--nats-server",
+            nats.url(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            Integer.toString(Servers.freePort()),
+            "--etcd");
     assertThat(second.exitCode()).isEqualTo(2);
-    assertThat(second.output()).contains("another aggregator holds instances/" + ns + "/count/instance").contains("--standby")
+    assertThat(second.output())
+        .contains("another aggregator holds instances/" + ns + "/count/instance")
+        .contains("--standby")
         .doesNotContain("\tat ");
   }
 
@@ -129,18 +213,35 @@ class PushAndEtcdIT {
     int leaderPort = Servers.freePort();
     int standbyPort = Servers.freePort();
     Process leader = aggregator("pe-leader-" + ns, leaderPort, ns, "--etcd", "--standby");
-    Jar.await(leaderPort, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_workers").size() == 1, WAIT);
+    Jar.await(
+        leaderPort,
+        "/metrics",
+        b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_workers").size() == 1,
+        WAIT);
     aggregator("pe-standby-" + ns, standbyPort, ns, "--etcd", "--standby");
-    String standby = Jar.await(standbyPort, "/metrics", b -> b.contains("dynamo_metrics_leader 0.0") && b.contains("dynamo_metrics_nats_connected 1.0"), WAIT);
+    String standby =
+        Jar.await(
+            standbyPort,
+            "/metrics",
+            b ->
+                b.contains("dynamo_metrics_leader 0.0")
+                    && b.contains("dynamo_metrics_nats_connected 1.0"),
+            WAIT);
     assertThat(standby).doesNotContain("llm_kv_blocks_active").doesNotContain("llm_workers{");
     assertThat(Jar.get(standbyPort, "/api/v1/fleet").body()).contains("\"mode\":\"standby\"");
 
     leader.destroyForcibly().waitFor(); // kill -9: the lease must expire by itself
     long killed = System.nanoTime();
-    Jar.await(standbyPort, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 2,
+    Jar.await(
+        standbyPort,
+        "/metrics",
+        b ->
+            b.contains("dynamo_metrics_leader 1.0")
+                && Jar.samples(b, "llm_kv_blocks_active").size() == 2,
         Duration.ofSeconds(15));
     Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
-    System.out.println("standby took over " + takeover.toMillis() + " ms after the leader was killed");
+    System.out.println(
+        "standby took over " + takeover.toMillis() + " ms after the leader was killed");
   }
 
   @Test
@@ -153,13 +254,31 @@ class PushAndEtcdIT {
     aggregator("pe-registrations-" + ns, port, ns, "--etcd", "--staleness", "1000");
     // A worker may answer in the same poll that read the registrations just before it registered:
     // wait for a poll that has seen both.
-    String body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 3
-        && Jar.samples(b, "llm_workers_registered").stream().anyMatch(l -> l.endsWith(" 3.0")), WAIT);
-    assertThat(Jar.samples(body, "llm_workers_registered")).singleElement().asString().endsWith(" 3.0");
+    String body =
+        Jar.await(
+            port,
+            "/metrics",
+            b ->
+                Jar.samples(b, "llm_kv_blocks_active").size() == 3
+                    && Jar.samples(b, "llm_workers_registered").stream()
+                        .anyMatch(l -> l.endsWith(" 3.0")),
+            WAIT);
+    assertThat(Jar.samples(body, "llm_workers_registered"))
+        .singleElement()
+        .asString()
+        .endsWith(" 3.0");
     leaving.destroy(); // SIGTERM: the mock worker revokes its leases, deleting its registrations
     assertThat(leaving.waitFor(5, TimeUnit.SECONDS)).isTrue();
-    body = Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 1, Duration.ofSeconds(5));
-    assertThat(Jar.samples(body, "llm_workers_registered")).singleElement().asString().endsWith(" 1.0");
+    body =
+        Jar.await(
+            port,
+            "/metrics",
+            b -> Jar.samples(b, "llm_kv_blocks_active").size() == 1,
+            Duration.ofSeconds(5));
+    assertThat(Jar.samples(body, "llm_workers_registered"))
+        .singleElement()
+        .asString()
+        .endsWith(" 1.0");
   }
 
   @Test
@@ -170,8 +289,16 @@ class PushAndEtcdIT {
     aggregator("pe-etcd-restart-" + ns, port, ns, "--etcd");
     Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0"), WAIT);
     etcd.restart(Duration.ofSeconds(3));
-    Jar.await(port, "/metrics", b -> b.contains("dynamo_metrics_leader 1.0") && Jar.samples(b, "llm_kv_blocks_active").size() == 1, WAIT);
+    Jar.await(
+        port,
+        "/metrics",
+        b ->
+            b.contains("dynamo_metrics_leader 1.0")
+                && Jar.samples(b, "llm_kv_blocks_active").size() == 1,
+        WAIT);
     EtcdClient client = new EtcdClient(List.of(URI.create(etcd.url())), null, null, null);
-    await("the claim is held again").atMost(WAIT).until(() -> client.get(Layout.INSTANCES.singleton(ns)) != null);
+    await("the claim is held again")
+        .atMost(WAIT)
+        .until(() -> client.get(Layout.INSTANCES.singleton(ns)) != null);
   }
 }

@@ -21,22 +21,35 @@ import java.util.concurrent.TimeUnit;
 /**
  * Real NVIDIA Dynamo releases from PyPI, installed by {@code bin/dynamo-releases} into one
  * virtualenv each under {@code target/dynamo/}: worker and router processes driven by the small
- * Python scripts in {@code src/test/dynamo/}, and the prebuilt {@code metrics} and
- * {@code mock_worker} binaries of {@code ai-dynamo}.
+ * Python scripts in {@code src/test/dynamo/}, and the prebuilt {@code metrics} and {@code
+ * mock_worker} binaries of {@code ai-dynamo}.
  */
 final class RealDynamo {
   static final Path DIR = Path.of("target/dynamo");
   static final Path SCRIPTS = Path.of("src/test/dynamo");
+
   /** Every runtime release the suite knows, oldest first. */
-  static final List<String> RUNTIMES = List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2", "0.4.0");
-  /** Releases whose {@code KvRouter} is reachable from Python (from 0.3.2 it lives in the HTTP frontend only). */
+  static final List<String> RUNTIMES =
+      List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2", "0.4.0");
+
+  /**
+   * Releases whose {@code KvRouter} is reachable from Python (from 0.3.2 it lives in the HTTP
+   * frontend only).
+   */
   static final List<String> ROUTERS = List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1");
-  /** Releases of {@code ai-dynamo} whose {@code metrics} and {@code mock_worker} binaries the suite runs (0.4.0 ships none). */
+
+  /**
+   * Releases of {@code ai-dynamo} whose {@code metrics} and {@code mock_worker} binaries the suite
+   * runs (0.4.0 ships none).
+   */
   static final List<String> ORACLES = List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2");
 
   private RealDynamo() {}
 
-  /** The releases chosen with {@code -Ddynamo.versions=a,b} (default: all) that are also in {@code among}. */
+  /**
+   * The releases chosen with {@code -Ddynamo.versions=a,b} (default: all) that are also in {@code
+   * among}.
+   */
   static List<String> chosen(List<String> among) {
     String wanted = System.getProperty("dynamo.versions", "").trim();
     if (wanted.isEmpty()) {
@@ -53,9 +66,10 @@ final class RealDynamo {
       return Optional.empty();
     }
     Path failed = DIR.resolve(kind + "-" + version + ".failed");
-    return Optional.of(Files.exists(failed)
-        ? "pip could not install it: " + Files.readString(failed).strip()
-        : venv + " is missing: run bin/dynamo-releases " + version);
+    return Optional.of(
+        Files.exists(failed)
+            ? "pip could not install it: " + Files.readString(failed).strip()
+            : venv + " is missing: run bin/dynamo-releases " + version);
   }
 
   static Path python(String version) {
@@ -63,13 +77,24 @@ final class RealDynamo {
   }
 
   static Path binary(String sdkVersion, String name) {
-    return DIR.resolve("sdk-" + sdkVersion + "/lib/python3.11/site-packages/dynamo/sdk/cli/bin/" + name).toAbsolutePath();
+    return DIR.resolve(
+            "sdk-" + sdkVersion + "/lib/python3.11/site-packages/dynamo/sdk/cli/bin/" + name)
+        .toAbsolutePath();
   }
 
   /** The environment every Dynamo process reads, pointing at the test's servers. */
   static Map<String, String> env(String natsUrl, String etcdUrl) {
-    return Map.of("NATS_SERVER", natsUrl, "ETCD_ENDPOINTS", etcdUrl, "DYN_RUNTIME_NUM_WORKER_THREADS", "2",
-        "DYN_LOG", "warn", "PYTHONUNBUFFERED", "1");
+    return Map.of(
+        "NATS_SERVER",
+        natsUrl,
+        "ETCD_ENDPOINTS",
+        etcdUrl,
+        "DYN_RUNTIME_NUM_WORKER_THREADS",
+        "2",
+        "DYN_LOG",
+        "warn",
+        "PYTHONUNBUFFERED",
+        "1");
   }
 
   /**
@@ -83,28 +108,50 @@ final class RealDynamo {
     for (int i = 0; i < req.size(); i++) {
       long r = req.get(i);
       long next = i + 1 < req.size() ? req.get(i + 1) : Long.MAX_VALUE;
-      pub.stream().filter(x -> x > r && x < next).findFirst().ifPresent(x -> out.add((x - r) / 1e9));
+      pub.stream()
+          .filter(x -> x > r && x < next)
+          .findFirst()
+          .ifPresent(x -> out.add((x - r) / 1e9));
     }
     return out;
   }
 
   /** What a worker publishes: the seven ForwardPassMetrics fields. */
-  record Load(long active, long total, long kvActive, long kvTotal, long waiting, float usage, float hitRate) {
+  record Load(
+      long active,
+      long total,
+      long kvActive,
+      long kvTotal,
+      long waiting,
+      float usage,
+      float hitRate) {
     String json() {
-      return String.format(Locale.ROOT, "{\"request_active_slots\":%d,\"request_total_slots\":%d,\"kv_active_blocks\":%d,"
-          + "\"kv_total_blocks\":%d,\"num_requests_waiting\":%d,\"gpu_cache_usage_perc\":%s,\"gpu_prefix_cache_hit_rate\":%s}",
-          active, total, kvActive, kvTotal, waiting, Float.toString(usage), Float.toString(hitRate));
+      return String.format(
+          Locale.ROOT,
+          "{\"request_active_slots\":%d,\"request_total_slots\":%d,\"kv_active_blocks\":%d,"
+              + "\"kv_total_blocks\":%d,\"num_requests_waiting\":%d,\"gpu_cache_usage_perc\":%s,\"gpu_prefix_cache_hit_rate\":%s}",
+          active,
+          total,
+          kvActive,
+          kvTotal,
+          waiting,
+          Float.toString(usage),
+          Float.toString(hitRate));
     }
   }
 
-  /** A Python process of a Dynamo release that takes JSON commands on stdin and answers in lines on stdout. */
+  /**
+   * A Python process of a Dynamo release that takes JSON commands on stdin and answers in lines on
+   * stdout.
+   */
   static class Script implements AutoCloseable {
     final Process process;
     private final Writer in;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Path log;
 
-    Script(String version, Map<String, String> env, String logName, String script, String... args) throws IOException {
+    Script(String version, Map<String, String> env, String logName, String script, String... args)
+        throws IOException {
       this(command(version, script, args), env, logName);
     }
 
@@ -115,21 +162,27 @@ final class RealDynamo {
       pb.environment().putAll(env);
       this.process = pb.start();
       this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null; ) {
-            lines.add(line);
-          }
-        } catch (IOException ended) {
-          // the process is gone
-        }
-      }, logName + "-stdout");
+      Thread reader =
+          new Thread(
+              () -> {
+                try (BufferedReader r =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  for (String line; (line = r.readLine()) != null; ) {
+                    lines.add(line);
+                  }
+                } catch (IOException ended) {
+                  // the process is gone
+                }
+              },
+              logName + "-stdout");
       reader.setDaemon(true);
       reader.start();
     }
 
     private static List<String> command(String version, String script, String... args) {
-      List<String> cmd = new ArrayList<>(List.of(python(version).toString(), SCRIPTS.resolve(script).toString()));
+      List<String> cmd =
+          new ArrayList<>(List.of(python(version).toString(), SCRIPTS.resolve(script).toString()));
       cmd.addAll(List.of(args));
       return cmd;
     }
@@ -139,12 +192,23 @@ final class RealDynamo {
       in.flush();
     }
 
-    /** The next line on stdout, which must start with {@code prefix}; fails with the process's log otherwise. */
+    /**
+     * The next line on stdout, which must start with {@code prefix}; fails with the process's log
+     * otherwise.
+     */
     String expect(String prefix, Duration timeout) throws Exception {
       String line = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (line == null || !line.startsWith(prefix)) {
-        throw new AssertionError("expected '" + prefix + "' from " + log + ", got " + (line == null ? "nothing" : "'" + line + "'")
-            + (process.isAlive() ? "" : " (exited " + process.exitValue() + ")") + "; its log ends:\n" + tail());
+        throw new AssertionError(
+            "expected '"
+                + prefix
+                + "' from "
+                + log
+                + ", got "
+                + (line == null ? "nothing" : "'" + line + "'")
+                + (process.isAlive() ? "" : " (exited " + process.exitValue() + ")")
+                + "; its log ends:\n"
+                + tail());
       }
       return line.substring(prefix.length()).strip();
     }
@@ -160,8 +224,8 @@ final class RealDynamo {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      Servers.stop(process, Duration.ofSeconds(3));
+    public void close() {
+      Servers.halt(process);
     }
   }
 
@@ -171,25 +235,47 @@ final class RealDynamo {
     final long id;
     private int published;
 
-    Worker(String version, Map<String, String> env, String namespace, String component, Load first) throws Exception {
-      super(version, env, "dynamo-" + version + "-" + namespace + "-" + component + "-" + System.nanoTime(), "worker.py",
-          namespace, component);
+    Worker(String version, Map<String, String> env, String namespace, String component, Load first)
+        throws Exception {
+      super(
+          version,
+          env,
+          "dynamo-" + version + "-" + namespace + "-" + component + "-" + System.nanoTime(),
+          "worker.py",
+          namespace,
+          component);
       this.version = version;
       this.id = Long.parseLong(expect("WORKER " + version + " ", Duration.ofSeconds(60)));
       publish(first);
     }
 
-    /** Publishes {@code load} and returns once the runtime took it (the next $SRV.STATS answers with it). */
+    /**
+     * Publishes {@code load} and returns once the runtime took it (the next $SRV.STATS answers with
+     * it).
+     */
     void publish(Load load) throws Exception {
       send(load.json());
-      expect("PUBLISHED " + (++published), Duration.ofSeconds(10));
+      published++;
+      expect("PUBLISHED " + published, Duration.ofSeconds(10));
     }
   }
 
-  /** The real KV router of a release, on the workers' component: each schedule publishes one KVHitRateEvent. */
+  /**
+   * The real KV router of a release, on the workers' component: each schedule publishes one
+   * KVHitRateEvent.
+   */
   static final class Router extends Script {
-    Router(String version, Map<String, String> env, String namespace, String component, int blockSize) throws Exception {
-      super(version, env, "router-" + version + "-" + namespace, "router.py", namespace, component, Integer.toString(blockSize));
+    Router(
+        String version, Map<String, String> env, String namespace, String component, int blockSize)
+        throws Exception {
+      super(
+          version,
+          env,
+          "router-" + version + "-" + namespace,
+          "router.py",
+          namespace,
+          component,
+          Integer.toString(blockSize));
       expect("READY", Duration.ofSeconds(60));
     }
 

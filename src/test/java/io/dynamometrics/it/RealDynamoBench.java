@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * the harness times every poll from the {@code $SRV.STATS} request it sees on NATS to the l2c event
  * that poll publishes, reads the process's CPU from {@code /proc/<pid>/stat} and its resident
  * memory from {@code /proc/<pid>/status}. Not part of {@code bin/test} (minutes, and a machine to
- * itself): {@code mvn verify -Dit.test=RealDynamoBench [-Dbench.workers=50 -Dbench.seconds=30 -Dbench.warmup=20]}.
- * Writes {@code bench-results/real-dynamo-side-by-side.json}.
+ * itself): {@code mvn verify -Dit.test=RealDynamoBench [-Dbench.workers=50 -Dbench.seconds=30
+ * -Dbench.warmup=20]}. Writes {@code bench-results/real-dynamo-side-by-side.json}.
  */
 class RealDynamoBench {
   private static final String VERSION = "0.2.1";
@@ -48,11 +48,21 @@ class RealDynamoBench {
     int seconds = Integer.getInteger("bench.seconds", 30);
     ObjectMapper json = new ObjectMapper();
     ObjectNode out = json.createObjectNode();
-    out.put("date", Instant.now().toString()).put("dynamo", VERSION).put("workers", workers).put("window_seconds", seconds)
+    out.put("date", Instant.now().toString())
+        .put("dynamo", VERSION)
+        .put("workers", workers)
+        .put("window_seconds", seconds)
         .put("warmup_seconds", Integer.getInteger("bench.warmup", 20));
-    try (Started started = new Started()) {
-      Servers.Nats nats = started.server(new Servers.Nats(Jar.LOGS, Servers.freePort(), "-js", "-sd",
-          Files.createTempDirectory("js").toString()));
+    Started started = new Started();
+    try {
+      Servers.Nats nats =
+          started.server(
+              new Servers.Nats(
+                  Jar.LOGS,
+                  Servers.freePort(),
+                  "-js",
+                  "-sd",
+                  Files.createTempDirectory("js").toString()));
       Servers.Etcd etcd = started.server(new Servers.Etcd(Jar.LOGS));
       Map<String, String> env = RealDynamo.env(nats.url(), etcd.url());
       ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -72,25 +82,55 @@ class RealDynamoBench {
       Connection client = Nats.connect(nats.url());
       List<Long> requests = new CopyOnWriteArrayList<>();
       List<Long> published = new CopyOnWriteArrayList<>();
-      Dispatcher d = client.createDispatcher(m -> (m.getSubject().startsWith("$SRV") ? requests : published).add(System.nanoTime()));
-      d.subscribe("$SRV.STATS." + ServiceNames.g2(NS, COMPONENT)); // the one name both aggregators poll
+      Dispatcher d =
+          client.createDispatcher(
+              m ->
+                  (m.getSubject().startsWith("$SRV") ? requests : published)
+                      .add(System.nanoTime()));
+      d.subscribe(
+          "$SRV.STATS." + ServiceNames.g2(NS, COMPONENT)); // the one name both aggregators poll
       d.subscribe("namespace." + NS + ".l2c." + COMPONENT + ".load_metrics");
-      String[] common = {"--namespace", NS, "--component", COMPONENT, "--endpoint", "load_metrics", "--poll-interval", "1"};
+      String[] common = {
+        "--namespace",
+        NS,
+        "--component",
+        COMPONENT,
+        "--endpoint",
+        "load_metrics",
+        "--poll-interval",
+        "1"
+      };
 
       int theirPort = Servers.freePort();
-      List<String> theirs = new ArrayList<>(List.of(RealDynamo.binary(VERSION, "metrics").toString(), "--port", Integer.toString(theirPort)));
+      List<String> theirs =
+          new ArrayList<>(
+              List.of(
+                  RealDynamo.binary(VERSION, "metrics").toString(),
+                  "--port",
+                  Integer.toString(theirPort)));
       theirs.addAll(List.of(common));
-      Process their = Servers.start(Jar.LOGS.resolve("bench-theirs.log"), env, theirs.toArray(String[]::new));
+      Process their =
+          Servers.start(Jar.LOGS.resolve("bench-theirs.log"), env, theirs.toArray(String[]::new));
       out.set("dynamo_metrics", measure(json, their, seconds, requests, published));
       Servers.stop(their, Duration.ofSeconds(5));
 
       int ourPort = Servers.freePort();
-      List<String> ours = new ArrayList<>(List.of("--nats-server", nats.url(), "--host", "127.0.0.1", "--port", Integer.toString(ourPort)));
+      List<String> ours =
+          new ArrayList<>(
+              List.of(
+                  "--nats-server",
+                  nats.url(),
+                  "--host",
+                  "127.0.0.1",
+                  "--port",
+                  Integer.toString(ourPort)));
       ours.addAll(List.of(common));
       Process our = Jar.start("bench-ours", ours.toArray(String[]::new));
       out.set("dynamo_metrics_java", measure(json, our, seconds, requests, published));
       Servers.stop(our, Duration.ofSeconds(5));
       client.close();
+    } finally {
+      started.close();
     }
     Path file = Path.of("bench-results/real-dynamo-side-by-side.json");
     Files.createDirectories(file.getParent());
@@ -100,10 +140,15 @@ class RealDynamoBench {
     assertThat(out.path("dynamo_metrics_java").path("polls").asInt()).isPositive();
   }
 
-  /** Warm-up, then one window: gather times (stats request to l2c), CPU per poll, resident memory. */
-  private static ObjectNode measure(ObjectMapper json, Process p, int seconds, List<Long> requests, List<Long> published)
+  /**
+   * Warm-up, then one window: gather times (stats request to l2c), CPU per poll, resident memory.
+   */
+  private static ObjectNode measure(
+      ObjectMapper json, Process p, int seconds, List<Long> requests, List<Long> published)
       throws Exception {
-    Thread.sleep(Integer.getInteger("bench.warmup", 20) * 1000L); // started, first polls and the JIT's early work behind it
+    Thread.sleep(
+        Integer.getInteger("bench.warmup", 20)
+            * 1000L); // started, first polls and the JIT's early work behind it
     requests.clear();
     published.clear();
     long cpu0 = cpuTicks(p.pid());
@@ -111,17 +156,26 @@ class RealDynamoBench {
     Thread.sleep(seconds * 1000L);
     long cpu1 = cpuTicks(p.pid());
     double wall = (System.nanoTime() - t0) / 1e9;
-    double[] g = RealDynamo.gatherSeconds(requests, published).stream().mapToDouble(x -> x * 1000).sorted().toArray();
+    double[] g =
+        RealDynamo.gatherSeconds(requests, published).stream()
+            .mapToDouble(x -> x * 1000)
+            .sorted()
+            .toArray();
     ObjectNode n = json.createObjectNode();
     n.put("pid", p.pid()).put("polls", g.length).put("window_seconds", wall);
     n.put("gather_ms_median", g.length == 0 ? Double.NaN : g[g.length / 2]);
-    n.put("gather_ms_p90", g.length == 0 ? Double.NaN : g[(int) Math.min(g.length - 1, Math.floor(g.length * 0.9))]);
+    n.put(
+        "gather_ms_p90",
+        g.length == 0 ? Double.NaN : g[(int) Math.min(g.length - 1, Math.floor(g.length * 0.9))]);
     n.put("gather_ms_max", g.length == 0 ? Double.NaN : g[g.length - 1]);
-    n.put("cpu_ms_per_poll", g.length == 0 ? Double.NaN : (cpu1 - cpu0) * 1000.0 / TICKS / g.length);
+    n.put(
+        "cpu_ms_per_poll", g.length == 0 ? Double.NaN : (cpu1 - cpu0) * 1000.0 / TICKS / g.length);
     n.put("cpu_percent_of_a_core", (cpu1 - cpu0) * 100.0 / TICKS / wall);
     n.put("rss_mib", rssBytes(p.pid()) / 1048576.0);
     n.put("l2c_events", published.size());
-    n.set("gather_ms_all", json.valueToTree(Arrays.stream(g).map(x -> Math.round(x * 100) / 100.0).toArray()));
+    n.set(
+        "gather_ms_all",
+        json.valueToTree(Arrays.stream(g).map(x -> Math.round(x * 100) / 100.0).toArray()));
     assertThat(p.isAlive()).as("the aggregator survived the window").isTrue();
     return n;
   }

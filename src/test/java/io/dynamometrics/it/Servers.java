@@ -7,8 +7,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
-/** Real server processes on loopback for integration tests: found on the PATH or in /usr/sbin, stopped by pid. */
+/**
+ * Real server processes on loopback for integration tests: found on the PATH or in /usr/sbin,
+ * stopped by pid.
+ */
 public final class Servers {
   private Servers() {}
 
@@ -16,7 +20,9 @@ public final class Servers {
     return Processes.freePort();
   }
 
-  /** The absolute path of {@code name}, searched on PATH and in /usr/sbin, /usr/bin, /usr/local/bin. */
+  /**
+   * The absolute path of {@code name}, searched on PATH and in /usr/sbin, /usr/bin, /usr/local/bin.
+   */
   public static String binary(String name) {
     return Processes.binary(name, name + " (see bin/test)");
   }
@@ -27,15 +33,27 @@ public final class Servers {
 
   /** Starts {@code command}, logging to {@code log}; the caller stops it. */
   public static Process start(Path log, String... command) throws IOException {
-    return start(log, java.util.Map.of(), command);
+    return start(log, Map.of(), command);
   }
 
   /** Starts {@code command} with extra environment variables, logging to {@code log}. */
-  public static Process start(Path log, java.util.Map<String, String> env, String... command) throws IOException {
+  public static Process start(Path log, Map<String, String> env, String... command)
+      throws IOException {
     Files.createDirectories(log.getParent());
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putAll(env);
     return pb.start();
+  }
+
+  /** SIGTERM, then SIGKILL after 5 s; interrupted, SIGKILL at once (and the interrupt kept). */
+  public static void halt(Process p) {
+    try {
+      stop(p, Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** SIGTERM, then SIGKILL after {@code grace}. */
@@ -54,7 +72,9 @@ public final class Servers {
 
     public Nats(Path logDir, int port, String... extra) throws Exception {
       this.port = port;
-      List<String> cmd = new ArrayList<>(List.of(binary("nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port)));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(binary("nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port)));
       cmd.addAll(List.of(extra));
       this.process = start(logDir.resolve("nats-" + port + ".log"), cmd.toArray(String[]::new));
       awaitPort(port, Duration.ofSeconds(10));
@@ -69,8 +89,8 @@ public final class Servers {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      stop(process, Duration.ofSeconds(5));
+    public void close() {
+      halt(process);
     }
   }
 
@@ -82,8 +102,12 @@ public final class Servers {
     public Pushgateway(Path logDir, int port) throws Exception {
       this.port = port;
       // Debian's build persists to /var/lib/prometheus by default; a test gateway starts empty
-      this.process = start(logDir.resolve("pushgateway-" + port + ".log"), binary("prometheus-pushgateway"),
-          "--web.listen-address=127.0.0.1:" + port, "--persistence.file=");
+      this.process =
+          start(
+              logDir.resolve("pushgateway-" + port + ".log"),
+              binary("prometheus-pushgateway"),
+              "--web.listen-address=127.0.0.1:" + port,
+              "--persistence.file=");
       awaitPort(port, Duration.ofSeconds(10));
     }
 
@@ -92,8 +116,8 @@ public final class Servers {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      stop(process, Duration.ofSeconds(5));
+    public void close() {
+      halt(process);
     }
   }
 
@@ -121,9 +145,24 @@ public final class Servers {
       String peerUrl = "http://127.0.0.1:" + peer;
       this.url = client;
       this.log = logDir.resolve("etcd-" + port + ".log");
-      List<String> cmd = new ArrayList<>(List.of(binary("etcd"), "--name", "it", "--data-dir", data.toString(),
-          "--listen-client-urls", client, "--advertise-client-urls", client, "--listen-peer-urls", peerUrl,
-          "--initial-advertise-peer-urls", peerUrl, "--initial-cluster", "it=" + peerUrl));
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  binary("etcd"),
+                  "--name",
+                  "it",
+                  "--data-dir",
+                  data.toString(),
+                  "--listen-client-urls",
+                  client,
+                  "--advertise-client-urls",
+                  client,
+                  "--listen-peer-urls",
+                  peerUrl,
+                  "--initial-advertise-peer-urls",
+                  peerUrl,
+                  "--initial-cluster",
+                  "it=" + peerUrl));
       if (cert != null) {
         cmd.addAll(List.of("--cert-file", cert, "--key-file", key));
       }
@@ -151,8 +190,8 @@ public final class Servers {
     }
 
     @Override
-    public void close() throws InterruptedException {
-      stop(process, Duration.ofSeconds(5));
+    public void close() {
+      halt(process);
     }
   }
 }

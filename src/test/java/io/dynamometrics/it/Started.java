@@ -1,6 +1,5 @@
 package io.dynamometrics.it;
 
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -12,8 +11,8 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The one JUnit extension for what integration tests start: nats-server, etcd, the Pushgateway,
- * the service's jar, mock workers. What a test method starts is stopped after that test; what a
+ * The one JUnit extension for what integration tests start: nats-server, etcd, the Pushgateway, the
+ * service's jar, mock workers. What a test method starts is stopped after that test; what a
  * {@code @BeforeAll} starts, after the class; each in reverse order. A process gets SIGTERM and 5 s
  * before SIGKILL. Register it on an instance field of a {@code PER_CLASS} test:
  *
@@ -21,7 +20,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * &#64;RegisterExtension final Started started = new Started();
  * </pre>
  */
-final class Started implements BeforeEachCallback, AfterEachCallback, AfterAllCallback, AutoCloseable {
+final class Started implements BeforeEachCallback, AfterEachCallback, AfterAllCallback {
   private final Deque<AutoCloseable> suite = new ArrayDeque<>();
   private final Deque<AutoCloseable> test = new ArrayDeque<>();
   private final List<Process> processes = new ArrayList<>();
@@ -43,9 +42,8 @@ final class Started implements BeforeEachCallback, AfterEachCallback, AfterAllCa
     stop(suite);
   }
 
-  /** Stops everything, for use outside JUnit's lifecycle (try-with-resources in a benchmark). */
-  @Override
-  public void close() throws Exception {
+  /** Stops everything, for use outside JUnit's lifecycle (a benchmark's finally block). */
+  void close() throws Exception {
     try {
       stop(test);
     } finally {
@@ -55,10 +53,12 @@ final class Started implements BeforeEachCallback, AfterEachCallback, AfterAllCa
 
   Process process(Process p) {
     processes.add(p);
-    scope().push(() -> {
-      processes.remove(p);
-      Servers.stop(p, Duration.ofSeconds(5));
-    });
+    scope()
+        .push(
+            () -> {
+              processes.remove(p);
+              Servers.halt(p);
+            });
     return p;
   }
 

@@ -18,11 +18,15 @@ class EndpointsTest {
 
   @Test
   void badEntriesAreNamedWithTheSetting() {
-    assertThatThrownBy(() -> Endpoints.parse("nats://a:4222,http://b:4222", "--nats-server", "nats", NATS, 4222))
-        .hasMessage("--nats-server entry 'http://b:4222' must look like nats://host:4222 or tls://host:4222");
+    assertThatThrownBy(
+            () ->
+                Endpoints.parse("nats://a:4222,http://b:4222", "--nats-server", "nats", NATS, 4222))
+        .hasMessage(
+            "--nats-server entry 'http://b:4222' must look like nats://host:4222 or tls://host:4222");
     assertThatThrownBy(() -> Endpoints.parse("nats://a b", "--nats-server", "nats", NATS, 4222))
         .hasMessageStartingWith("--nats-server entry 'nats://a b' is not a URL");
-    assertThatThrownBy(() -> Endpoints.parse(" , ", "ETCD_ENDPOINTS", "http", Set.of("http", "https"), 2379))
+    assertThatThrownBy(
+            () -> Endpoints.parse(" , ", "ETCD_ENDPOINTS", "http", Set.of("http", "https"), 2379))
         .hasMessage("ETCD_ENDPOINTS is empty");
   }
 }

@@ -81,13 +81,18 @@ class PollerTest {
   private static byte[] reply(long id) {
     String hex = Long.toHexString(id);
     return ("{\"type\":\"io.nats.micro.v1.stats_response\",\"name\":\"dynamo_my_component\",\"id\":\"x\",\"endpoints\":[{"
-        + "\"name\":\"dynamo_my_component-my_endpoint-" + hex + "\",\"subject\":\"dynamo_my_component.my_endpoint-" + hex + "\","
-        + "\"data\":{\"request_active_slots\":1,\"request_total_slots\":10,\"kv_active_blocks\":5,\"kv_total_blocks\":100,"
-        + "\"num_requests_waiting\":0,\"gpu_cache_usage_perc\":0.05,\"gpu_prefix_cache_hit_rate\":0.5}}]}").getBytes(StandardCharsets.UTF_8);
+            + "\"name\":\"dynamo_my_component-my_endpoint-"
+            + hex
+            + "\",\"subject\":\"dynamo_my_component.my_endpoint-"
+            + hex
+            + "\","
+            + "\"data\":{\"request_active_slots\":1,\"request_total_slots\":10,\"kv_active_blocks\":5,\"kv_total_blocks\":100,"
+            + "\"num_requests_waiting\":0,\"gpu_cache_usage_perc\":0.05,\"gpu_prefix_cache_hit_rate\":0.5}}]}")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private static long id(int i) {
-    return 0x1000 + i;
+    return 0x1000L + i;
   }
 
   private static List<Long> ids(int from, int to) {
@@ -99,25 +104,27 @@ class PollerTest {
     return IntStream.range(from, to).mapToObj(i -> new Timed((i - from + 1) * MS, id(i))).toList();
   }
 
-  private static Poller.Result poll(List<Timed> script, List<Long> expected) throws InterruptedException {
-    PollObserver noErrors = new PollObserver() {
-      @Override
-      public void gathered(Target target, int replies, double seconds) {}
+  private static Poller.Result poll(List<Timed> script, List<Long> expected)
+      throws InterruptedException {
+    PollObserver noErrors =
+        new PollObserver() {
+          @Override
+          public void gathered(Target target, int replies, double seconds) {}
 
-      @Override
-      public void decodeError(String source, String reason, String detail) {
-        throw new AssertionError("the scripted replies are valid: " + reason + " " + detail);
-      }
+          @Override
+          public void decodeError(String source, String reason, String detail) {
+            throw new AssertionError("the scripted replies are valid: " + reason + " " + detail);
+          }
 
-      @Override
-      public void eventAccepted(String namespace) {}
+          @Override
+          public void eventAccepted(String namespace) {}
 
-      @Override
-      public void eventDropped(String namespace) {}
+          @Override
+          public void eventDropped(String namespace) {}
 
-      @Override
-      public void workersOverLimit(Target target, int refused) {}
-    };
+          @Override
+          public void workersOverLimit(Target target, int refused) {}
+        };
     Scripted bus = new Scripted(script);
     return new Poller(bus, TIMEOUT, noErrors, bus.now::get).poll(TARGET, new HashSet<>(expected));
   }
@@ -162,7 +169,8 @@ class PollerTest {
   @Test
   void aStallLongerThanTheGatherSoFarIsWaitedFor() throws Exception {
     // 19 of 20 by 100 ms: the stall to wait is then 100 ms, so the gather ends at 200 ms
-    List<Timed> script = IntStream.range(0, 19).mapToObj(i -> new Timed((82 + i) * MS, id(i))).toList();
+    List<Timed> script =
+        IntStream.range(0, 19).mapToObj(i -> new Timed((82 + i) * MS, id(i))).toList();
     Poller.Result r = poll(script, ids(0, 20));
     assertThat(tookNanos(r)).isEqualTo(200 * MS);
   }

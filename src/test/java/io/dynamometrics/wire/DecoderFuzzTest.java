@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -14,10 +15,39 @@ import org.junit.jupiter.api.Test;
  */
 class DecoderFuzzTest {
   private static final int PAYLOADS = 600_000; // per test: 1.8 million in all
-  private static final String[] NUMBERS = {"0", "1", "-1", "3", "1.5", "1e308", "-1e308", "9223372036854775807",
-      "9223372036854775808", "18446744073709551616", "NaN", "Infinity", "-0", "0.1", "1E2", "00", "\"7\"", "null", "true", "[]", "{}"};
-  private static final String[] FIELDS = {"request_active_slots", "request_total_slots", "kv_active_blocks", "kv_total_blocks",
-      "num_requests_waiting", "gpu_cache_usage_perc", "gpu_prefix_cache_hit_rate", "data_parallel_rank"};
+  private static final String[] NUMBERS = {
+    "0",
+    "1",
+    "-1",
+    "3",
+    "1.5",
+    "1e308",
+    "-1e308",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551616",
+    "NaN",
+    "Infinity",
+    "-0",
+    "0.1",
+    "1E2",
+    "00",
+    "\"7\"",
+    "null",
+    "true",
+    "[]",
+    "{}"
+  };
+  private static final String[] FIELDS = {
+    "request_active_slots",
+    "request_total_slots",
+    "kv_active_blocks",
+    "kv_total_blocks",
+    "num_requests_waiting",
+    "gpu_cache_usage_perc",
+    "gpu_prefix_cache_hit_rate",
+    "data_parallel_rank"
+  };
 
   private static String pick(Random r, String[] a) {
     return a[r.nextInt(a.length)];
@@ -41,7 +71,10 @@ class DecoderFuzzTest {
       if (i > 0) {
         sb.append(',');
       }
-      sb.append('"').append(pick(r, FIELDS)).append("\":").append(r.nextInt(4) == 0 ? pick(r, NUMBERS) : Integer.toString(r.nextInt(5000)));
+      sb.append('"')
+          .append(pick(r, FIELDS))
+          .append("\":")
+          .append(r.nextInt(4) == 0 ? pick(r, NUMBERS) : Integer.toString(r.nextInt(5000)));
     }
     return sb.append('}').toString();
   }
@@ -50,12 +83,31 @@ class DecoderFuzzTest {
     return switch (r.nextInt(8)) {
       case 0 -> "[".repeat(r.nextInt(200)) + "]".repeat(r.nextInt(200));
       case 1 -> "{\"endpoints\":" + pick(r, NUMBERS) + "}";
-      case 2 -> "{\"endpoints\":[{\"subject\":\"" + hostileString(r) + "\",\"data\":" + metrics(r) + "}]}";
-      case 3 -> "{\"endpoints\":[{\"subject\":\"dynamo_my_component.my_endpoint-a1\",\"subject\":\"x\",\"data\":{}}]}";
-      case 4 -> "{\"endpoints\":[{\"subject\":\"dynamo_my_component.my_endpoint-" + Long.toHexString(r.nextLong() >>> 1)
-          + "\",\"data\":{\"worker_stats\":" + metrics(r) + ",\"kv_stats\":" + metrics(r) + "}}]}";
-      case 5 -> "{\"endpoints\":[{\"data\":" + metrics(r) + ",\"subject\":\"dynamo_my_component.my_endpoint-"
-          + Long.toHexString(r.nextLong() >>> 1) + "\"}," + "{\"subject\":" + pick(r, NUMBERS) + "}]}";
+      case 2 ->
+          "{\"endpoints\":[{\"subject\":\""
+              + hostileString(r)
+              + "\",\"data\":"
+              + metrics(r)
+              + "}]}";
+      case 3 ->
+          "{\"endpoints\":[{\"subject\":\"dynamo_my_component.my_endpoint-a1\",\"subject\":\"x\",\"data\":{}}]}";
+      case 4 ->
+          "{\"endpoints\":[{\"subject\":\"dynamo_my_component.my_endpoint-"
+              + Long.toHexString(r.nextLong() >>> 1)
+              + "\",\"data\":{\"worker_stats\":"
+              + metrics(r)
+              + ",\"kv_stats\":"
+              + metrics(r)
+              + "}}]}";
+      case 5 ->
+          "{\"endpoints\":[{\"data\":"
+              + metrics(r)
+              + ",\"subject\":\"dynamo_my_component.my_endpoint-"
+              + Long.toHexString(r.nextLong() >>> 1)
+              + "\"},"
+              + "{\"subject\":"
+              + pick(r, NUMBERS)
+              + "}]}";
       case 6 -> "{\"a\":{\"b\":" + "[".repeat(40) + "]".repeat(40) + "},\"endpoints\":[]}";
       default -> {
         byte[] b = new byte[r.nextInt(64)];
@@ -72,7 +124,8 @@ class DecoderFuzzTest {
     int decoded = 0;
     int rejected = 0;
     for (int i = 0; i < PAYLOADS; i++) {
-      byte[] payload = statsReply(r).getBytes(i % 5 == 0 ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+      byte[] payload =
+          statsReply(r).getBytes(i % 5 == 0 ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
       StatsReplyDecoder.Result res = d.decode(payload);
       for (StatsEndpoint e : res.endpoints()) {
         decoded++;
@@ -83,7 +136,12 @@ class DecoderFuzzTest {
       }
       for (DecodeError err : res.errors()) {
         rejected++;
-        assertThat(err.reason()).isIn(DecodeError.INVALID_JSON, DecodeError.NOT_STATS_REPLY, DecodeError.NOT_METRICS, DecodeError.NO_WORKER_ID);
+        assertThat(err.reason())
+            .isIn(
+                DecodeError.INVALID_JSON,
+                DecodeError.NOT_STATS_REPLY,
+                DecodeError.NOT_METRICS,
+                DecodeError.NO_WORKER_ID);
       }
     }
     assertThat(decoded).as("some generated replies are valid").isPositive();
@@ -95,13 +153,28 @@ class DecoderFuzzTest {
     Random r = new Random(7);
     int accepted = 0;
     for (int i = 0; i < PAYLOADS; i++) {
-      String payload = switch (r.nextInt(5)) {
-        case 0 -> "{\"worker_id\":" + pick(r, NUMBERS) + ",\"isl_blocks\":" + pick(r, NUMBERS) + ",\"overlap_blocks\":" + pick(r, NUMBERS) + "}";
-        case 1 -> "{\"worker_id\":" + r.nextLong() + ",\"isl_blocks\":" + r.nextInt(100) + ",\"overlap_blocks\":" + r.nextInt(100) + "}";
-        case 2 -> "{\"worker_id\":1,\"worker_id\":2,\"isl_blocks\":1,\"overlap_blocks\":0}";
-        case 3 -> "[".repeat(r.nextInt(100)) + "{\"worker_id\":1}";
-        default -> statsReply(r);
-      };
+      String payload =
+          switch (r.nextInt(5)) {
+            case 0 ->
+                "{\"worker_id\":"
+                    + pick(r, NUMBERS)
+                    + ",\"isl_blocks\":"
+                    + pick(r, NUMBERS)
+                    + ",\"overlap_blocks\":"
+                    + pick(r, NUMBERS)
+                    + "}";
+            case 1 ->
+                "{\"worker_id\":"
+                    + r.nextLong()
+                    + ",\"isl_blocks\":"
+                    + r.nextInt(100)
+                    + ",\"overlap_blocks\":"
+                    + r.nextInt(100)
+                    + "}";
+            case 2 -> "{\"worker_id\":1,\"worker_id\":2,\"isl_blocks\":1,\"overlap_blocks\":0}";
+            case 3 -> "[".repeat(r.nextInt(100)) + "{\"worker_id\":1}";
+            default -> statsReply(r);
+          };
       try {
         HitRateEvent e = HitRateEventDecoder.decode(payload.getBytes(StandardCharsets.UTF_8));
         accepted++;
@@ -114,14 +187,41 @@ class DecoderFuzzTest {
     assertThat(accepted).isPositive();
   }
 
-  /** Dynamo's shape with values from the edges of the range, mutated byte by byte half of the time. */
+  /**
+   * Dynamo's shape with values from the edges of the range, mutated byte by byte half of the time.
+   */
   private static byte[] nearlyCanonical(Random r) {
-    long[] edges = {0, 1, 9, 10, 99, Long.MAX_VALUE, Long.MAX_VALUE - 1, 1_000_000_000_000_000_000L, 7587884888253033398L};
-    java.util.function.LongSupplier n = () -> r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextLong() >>> r.nextInt(64);
-    String text = "{\"worker_id\":" + n.getAsLong() + ",\"isl_blocks\":" + n.getAsLong() + ",\"overlap_blocks\":" + n.getAsLong() + "}";
+    long[] edges = {
+      0,
+      1,
+      9,
+      10,
+      99,
+      Long.MAX_VALUE,
+      Long.MAX_VALUE - 1,
+      1_000_000_000_000_000_000L,
+      7587884888253033398L
+    };
+    LongSupplier n =
+        () -> r.nextBoolean() ? edges[r.nextInt(edges.length)] : r.nextLong() >>> r.nextInt(64);
+    String text =
+        "{\"worker_id\":"
+            + n.getAsLong()
+            + ",\"isl_blocks\":"
+            + n.getAsLong()
+            + ",\"overlap_blocks\":"
+            + n.getAsLong()
+            + "}";
     if (r.nextInt(4) == 0) { // overlap within isl, so that many are valid
       long isl = r.nextInt(1000);
-      text = "{\"worker_id\":" + n.getAsLong() + ",\"isl_blocks\":" + isl + ",\"overlap_blocks\":" + r.nextInt((int) isl + 1) + "}";
+      text =
+          "{\"worker_id\":"
+              + n.getAsLong()
+              + ",\"isl_blocks\":"
+              + isl
+              + ",\"overlap_blocks\":"
+              + r.nextInt((int) isl + 1)
+              + "}";
     }
     StringBuilder b = new StringBuilder(text);
     for (int m = r.nextBoolean() ? 0 : 1 + r.nextInt(3); m > 0; m--) {
@@ -147,7 +247,9 @@ class DecoderFuzzTest {
         continue;
       }
       fast++;
-      assertThat(HitRateEventDecoder.parse(payload)).as(new String(payload, StandardCharsets.UTF_8)).isEqualTo(scanned);
+      assertThat(HitRateEventDecoder.parse(payload))
+          .as(new String(payload, StandardCharsets.UTF_8))
+          .isEqualTo(scanned);
     }
     // and it takes Dynamo's own event
     assertThat(HitRateEventDecoder.canonical(Fixtures.bytes("event-kv-hit-rate.json"))).isNotNull();

@@ -3,6 +3,7 @@ package io.dynamometrics.wire;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 
 /** The Dynamo wire fixtures, copied from the shared spec into test resources. */
 public final class Fixtures {
@@ -20,6 +21,6 @@ public final class Fixtures {
   }
 
   public static String text(String name) {
-    return new String(bytes(name), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(bytes(name), StandardCharsets.UTF_8);
   }
 }

@@ -11,7 +11,11 @@ import org.junit.jupiter.api.Test;
 class ServiceNamesTest {
   @Test
   void reproducesBothColumnsOfTheServiceNameFixture() {
-    List<String> rows = Fixtures.text("service-names.tsv").lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+    List<String> rows =
+        Fixtures.text("service-names.tsv")
+            .lines()
+            .filter(l -> !l.startsWith("#") && !l.isBlank())
+            .toList();
     assertThat(rows).hasSize(6);
     for (String row : rows) {
       String[] cols = row.split("\t");
@@ -34,7 +38,10 @@ class ServiceNamesTest {
   @Test
   void blake3AgreesWithAnIndependentImplementationAcrossChunkBoundaries() {
     Random random = new Random(42);
-    for (int len : new int[] {0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 2049, 3072, 4096, 5000, 8193, 17_000}) {
+    for (int len :
+        new int[] {
+          0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 2049, 3072, 4096, 5000, 8193, 17_000
+        }) {
       byte[] input = new byte[len];
       random.nextBytes(input);
       Blake3Digest bc = new Blake3Digest(256);
@@ -53,6 +60,7 @@ class ServiceNamesTest {
 
   @Test
   void bothNamesAreOfferedPlainFirst() {
-    assertThat(ServiceNames.all("dynamo", "MyComponent")).containsExactly("dynamo_mycomponent", "dynamo_mycomponent_593024f1");
+    assertThat(ServiceNames.all("dynamo", "MyComponent"))
+        .containsExactly("dynamo_mycomponent", "dynamo_mycomponent_593024f1");
   }
 }

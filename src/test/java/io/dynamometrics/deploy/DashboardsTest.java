@@ -3,48 +3,35 @@ package io.dynamometrics.deploy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.dynamometrics.export.Series;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Structure of every dashboard: what Grafana would render, and what it would query. */
 class DashboardsTest {
   /** Every series the service exposes (metrics.md) plus the client families the dashboards use. */
   private static final Set<String> SERVICE =
-      Set.of(
-          "llm_kv_blocks_active",
-          "llm_kv_blocks_total",
-          "llm_requests_active_slots",
-          "llm_requests_total_slots",
-          "llm_kv_hit_rate_percent",
-          "llm_load_avg",
-          "llm_load_std",
-          "llm_kv_hit_rate_isl_blocks_total",
-          "llm_kv_hit_rate_overlap_blocks_total",
-          "llm_requests_waiting",
-          "llm_gpu_cache_usage_ratio",
-          "llm_worker_stats_age_seconds",
-          "llm_workers",
-          "llm_load_min",
-          "llm_load_max",
-          "llm_load_imbalance_ratio",
-          "llm_kv_usage_ratio",
-          "llm_request_slots_usage_ratio",
-          "llm_fleet_requests_waiting",
-          "llm_workers_registered",
-          "dynamo_metrics_poll_duration_seconds_bucket",
-          "dynamo_metrics_poll_replies",
-          "dynamo_metrics_decode_errors_total",
-          "dynamo_metrics_events_total",
-          "dynamo_metrics_push_total",
-          "dynamo_metrics_nats_connected",
-          "dynamo_metrics_leader",
-          "process_cpu_seconds_total",
-          "jvm_memory_used_bytes",
-          "up");
+      Stream.concat(
+              Series.FLEET.stream(),
+              Stream.of(
+                  "llm_workers_registered",
+                  "dynamo_metrics_poll_duration_seconds_bucket",
+                  "dynamo_metrics_poll_replies",
+                  "dynamo_metrics_decode_errors_total",
+                  "dynamo_metrics_events_total",
+                  "dynamo_metrics_push_total",
+                  "dynamo_metrics_nats_connected",
+                  "dynamo_metrics_leader",
+                  "process_cpu_seconds_total",
+                  "jvm_memory_used_bytes",
+                  "up"))
+          .collect(Collectors.toUnmodifiableSet());
 
   /** What the NATS exporter, etcd and dcgm-exporter document (the stack spec lists them). */
   private static final Set<String> EXPORTERS =

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynamometrics.export.Series;
 import io.dynamometrics.wire.ServiceNames;
 import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,32 +47,16 @@ class AggregatorIT {
 
   /** Every series of metrics.md that a pull-mode aggregator without etcd or push must show. */
   private static final List<String> EXPECTED =
-      List.of(
-          "llm_kv_blocks_active",
-          "llm_kv_blocks_total",
-          "llm_requests_active_slots",
-          "llm_requests_total_slots",
-          "llm_kv_hit_rate_percent",
-          "llm_load_avg",
-          "llm_load_std",
-          "llm_kv_hit_rate_isl_blocks_total",
-          "llm_kv_hit_rate_overlap_blocks_total",
-          "llm_requests_waiting",
-          "llm_gpu_cache_usage_ratio",
-          "llm_worker_stats_age_seconds",
-          "llm_workers",
-          "llm_load_min",
-          "llm_load_max",
-          "llm_load_imbalance_ratio",
-          "llm_kv_usage_ratio",
-          "llm_request_slots_usage_ratio",
-          "llm_fleet_requests_waiting",
-          "dynamo_metrics_poll_duration_seconds_count",
-          "dynamo_metrics_poll_replies",
-          "dynamo_metrics_events_total",
-          "dynamo_metrics_nats_connected",
-          "dynamo_metrics_leader",
-          "dynamo_metrics_build_info");
+      Stream.concat(
+              Series.FLEET.stream(),
+              Stream.of(
+                  "dynamo_metrics_poll_duration_seconds_count",
+                  "dynamo_metrics_poll_replies",
+                  "dynamo_metrics_events_total",
+                  "dynamo_metrics_nats_connected",
+                  "dynamo_metrics_leader",
+                  "dynamo_metrics_build_info"))
+          .toList();
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger NAMESPACES = new AtomicInteger();
@@ -94,43 +80,19 @@ class AggregatorIT {
   }
 
   private Process mock(String ns, int workers, String wire, String... more) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "mock-worker",
-                "--namespace",
-                ns,
-                "--workers",
-                Integer.toString(workers),
-                "--wire",
-                wire,
-                "--seed",
-                Integer.toString(7 + started.processCount()),
-                "--nats-server",
-                nats.url()));
+    List<String> args = new ArrayList<>(List.of("--wire", wire));
     args.addAll(List.of(more));
-    Process p = Jar.start("mock-" + ns + "-" + started.processCount(), args.toArray(String[]::new));
-    started.process(p);
-    return p;
+    return started.jar(
+        "mock-" + ns + "-" + started.processCount(),
+        Jar.mockWorkers(
+            ns, workers, nats.url(), 7 + started.processCount(), args.toArray(String[]::new)));
   }
 
   private int aggregator(String ns, String... more) throws Exception {
     int port = Servers.freePort();
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--namespace",
-                ns,
-                "--nats-server",
-                nats.url(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                Integer.toString(port),
-                "--poll-interval",
-                "0.25"));
+    List<String> args = new ArrayList<>(List.of("--namespace", ns, "--poll-interval", "0.25"));
     args.addAll(List.of(more));
-    started.jar("aggregator-" + ns, args.toArray(String[]::new));
+    started.jar("aggregator-" + ns, Jar.serving(nats.url(), port, args.toArray(String[]::new)));
     return port;
   }
 
@@ -434,14 +396,7 @@ class AggregatorIT {
           .doesNotContain("\tat ");
     }
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      Jar.Result r =
-          Jar.run(
-              "--host",
-              "127.0.0.1",
-              "--port",
-              Integer.toString(taken.getLocalPort()),
-              "--nats-server",
-              nats.url());
+      Jar.Result r = Jar.run(Jar.serving(nats.url(), taken.getLocalPort()));
       assertThat(r.exitCode()).isEqualTo(2);
       assertThat(r.output())
           .contains(Integer.toString(taken.getLocalPort()))
@@ -469,20 +424,7 @@ class AggregatorIT {
   void servesWhileNatsIsAwayAndBecomesReadyWhenItArrives() throws Exception {
     int natsPort = Servers.freePort();
     int port = Servers.freePort();
-    started.jar(
-        "aggregator-no-nats",
-        "--nats-server",
-        "nats://127.0.0.1:" + natsPort,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        Integer.toString(port),
-        "--poll-interval",
-        "0.25",
-        "--component",
-        "MyComponent",
-        "--endpoint",
-        "my_endpoint");
+    started.jar("aggregator-no-nats", Jar.watching("dynamo", "nats://127.0.0.1:" + natsPort, port));
     Jar.await(port, "/healthz", b -> true, WAIT);
     assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
     assertThat(Jar.get(port, "/metrics").body()).contains("dynamo_metrics_nats_connected 0.0");

@@ -120,22 +120,12 @@ class ConformanceIT {
    * --etcd}).
    */
   private Process ours(String ns, int port, String... more) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--namespace",
-                ns,
-                "--nats-server",
-                nats.url(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                Integer.toString(port)));
+    List<String> args = new ArrayList<>(List.of("--namespace", ns));
     args.addAll(List.of(more));
     return started.jar(
         "conformance-" + ns + "-" + port,
         Map.of("ETCD_ENDPOINTS", etcd.url()),
-        args.toArray(String[]::new));
+        Jar.serving(nats.url(), port, args.toArray(String[]::new)));
   }
 
   /** Starts the service on a free port; returns the port. */

@@ -101,23 +101,7 @@ class EtcdSecurityIT {
   }
 
   private String[] aggregatorArgs(String ns, int port) {
-    return new String[] {
-      "--namespace",
-      ns,
-      "--component",
-      "MyComponent",
-      "--endpoint",
-      "my_endpoint",
-      "--nats-server",
-      nats.url(),
-      "--host",
-      "127.0.0.1",
-      "--port",
-      Integer.toString(port),
-      "--poll-interval",
-      "0.25",
-      "--etcd"
-    };
+    return Jar.watching(ns, nats.url(), port, "--etcd");
   }
 
   @Test

@@ -46,11 +46,7 @@ class FaultsIT {
   }
 
   private Process aggregator(String name, String url, int port, String... args) throws Exception {
-    List<String> all =
-        new ArrayList<>(
-            List.of("--nats-server", url, "--host", "127.0.0.1", "--port", Integer.toString(port)));
-    all.addAll(List.of(args));
-    return started.jar(name, all.toArray(String[]::new));
+    return started.jar(name, Jar.serving(url, port, args));
   }
 
   private static Set<String> workerIds(String metrics, String family) {

@@ -74,6 +74,48 @@ public final class Jar {
 
   public record Result(int exitCode, String output) {}
 
+  /**
+   * The service's flags for a test: NATS at {@code natsUrl}, HTTP on 127.0.0.1:{@code port}, then
+   * {@code more}.
+   */
+  public static String[] serving(String natsUrl, int port, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--nats-server", natsUrl, "--host", "127.0.0.1", "--port", Integer.toString(port)));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  /**
+   * The flags of {@code workers} mock workers in {@code namespace} on NATS at {@code natsUrl}, then
+   * {@code more}.
+   */
+  public static String[] mockWorkers(
+      String namespace, int workers, String natsUrl, int seed, String... more) {
+    List<String> args =
+        new ArrayList<>(List.of("mock-worker", "--namespace", namespace, "--nats-server", natsUrl));
+    args.addAll(List.of("--workers", Integer.toString(workers), "--seed", Integer.toString(seed)));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  /** {@link #serving} MyComponent/my_endpoint of {@code namespace}, polled every 0.25 s. */
+  public static String[] watching(String namespace, String natsUrl, int port, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--namespace",
+                namespace,
+                "--component",
+                "MyComponent",
+                "--endpoint",
+                "my_endpoint"));
+    args.addAll(List.of("--poll-interval", "0.25"));
+    args.addAll(List.of(more));
+    return serving(natsUrl, port, args.toArray(String[]::new));
+  }
+
   public static HttpResponse<String> get(int port, String path)
       throws IOException, InterruptedException {
     return HTTP.send(

@@ -25,21 +25,7 @@ class NatsAuthIT {
     started.jar(
         "auth-mock-" + name, env, "mock-worker", "--workers", "2", "--nats-server", nats.url());
     int port = Servers.freePort();
-    started.jar(
-        "auth-agg-" + name,
-        env,
-        "--component",
-        "MyComponent",
-        "--endpoint",
-        "my_endpoint",
-        "--nats-server",
-        nats.url(),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        Integer.toString(port),
-        "--poll-interval",
-        "0.25");
+    started.jar("auth-agg-" + name, env, Jar.watching("dynamo", nats.url(), port));
     return port;
   }
 
@@ -89,34 +75,12 @@ class NatsAuthIT {
             ca.keyAs("client", "pkcs1"));
     started.jar("tls-mock", env, "mock-worker", "--workers", "2", "--nats-server", url);
     int port = Servers.freePort();
-    started.jar(
-        "tls-agg",
-        env,
-        "--component",
-        "MyComponent",
-        "--endpoint",
-        "my_endpoint",
-        "--nats-server",
-        url,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        Integer.toString(port),
-        "--poll-interval",
-        "0.25");
+    started.jar("tls-agg", env, Jar.watching("dynamo", url, port));
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() == 2, WAIT);
     // Without a client certificate the server closes the connection after the TLS 1.3 handshake,
     // which the client cannot tell from a slow server: it keeps serving, not ready, and retries.
     int noCertPort = Servers.freePort();
-    started.jar(
-        "tls-agg-nocert",
-        Map.of("NATS_TLS_CA", ca.ca()),
-        "--nats-server",
-        url,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        Integer.toString(noCertPort));
+    started.jar("tls-agg-nocert", Map.of("NATS_TLS_CA", ca.ca()), Jar.serving(url, noCertPort));
     Jar.await(noCertPort, "/metrics", b -> b.contains("dynamo_metrics_nats_connected 0.0"), WAIT);
     assertThat(Jar.get(noCertPort, "/readyz").statusCode()).isEqualTo(503);
   }
@@ -156,12 +120,7 @@ class NatsAuthIT {
         Jar.run(
             Map.of(
                 "NATS_AUTH_CREDENTIALS_FILE", jwt.strangerCredentials(dir, "stranger").toString()),
-            "--nats-server",
-            trusted.url(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            Integer.toString(Servers.freePort()));
+            Jar.serving(trusted.url(), Servers.freePort()));
     assertThat(stranger.exitCode()).isEqualTo(2);
     assertThat(stranger.output())
         .contains("refused the credentials (credentials file")
@@ -185,12 +144,7 @@ class NatsAuthIT {
     Jar.Result r =
         Jar.run(
             Map.of("NATS_AUTH_USERNAME", "dynamo", "NATS_AUTH_PASSWORD", "wrong-pw"),
-            "--nats-server",
-            users.url(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            Integer.toString(Servers.freePort()));
+            Jar.serving(users.url(), Servers.freePort()));
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.output())
         .contains("refused the credentials")

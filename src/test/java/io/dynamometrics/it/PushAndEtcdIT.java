@@ -7,7 +7,6 @@ import io.dynamometrics.etcd.EtcdClient;
 import io.dynamometrics.etcd.Layout;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,48 +44,14 @@ class PushAndEtcdIT {
   }
 
   private Process mock(String ns, int workers, String... more) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "mock-worker",
-                "--namespace",
-                ns,
-                "--workers",
-                Integer.toString(workers),
-                "--seed",
-                Integer.toString(100 + started.processCount()),
-                "--nats-server",
-                nats.url()));
-    args.addAll(List.of(more));
-    Process p =
-        Jar.start(
-            "pe-mock-" + ns + "-" + started.processCount(), etcdEnv(), args.toArray(String[]::new));
-    started.process(p);
-    return p;
+    return started.jar(
+        "pe-mock-" + ns + "-" + started.processCount(),
+        etcdEnv(),
+        Jar.mockWorkers(ns, workers, nats.url(), 100 + started.processCount(), more));
   }
 
   private Process aggregator(String name, int port, String ns, String... more) throws Exception {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--namespace",
-                ns,
-                "--component",
-                "MyComponent",
-                "--endpoint",
-                "my_endpoint",
-                "--nats-server",
-                nats.url(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                Integer.toString(port),
-                "--poll-interval",
-                "0.25"));
-    args.addAll(List.of(more));
-    Process p = Jar.start(name, etcdEnv(), args.toArray(String[]::new));
-    started.process(p);
-    return p;
+    return started.jar(name, etcdEnv(), Jar.watching(ns, nats.url(), port, more));
   }
 
   private static String gatewayMetrics(int port) throws Exception {
@@ -184,21 +149,7 @@ class PushAndEtcdIT {
     assertThat(client.get(Layout.INSTANCES.singleton(ns)))
         .isEqualTo("{\"component_name\":\"MyComponent\",\"endpoint_name\":\"my_endpoint\"}");
     Jar.Result second =
-        Jar.run(
-            etcdEnv(),
-            "--namespace",
-            ns,
-            "--component",
-            "MyComponent",
-            "--endpoint",
-            "my_endpoint",
-            "--nats-server",
-            nats.url(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            Integer.toString(Servers.freePort()),
-            "--etcd");
+        Jar.run(etcdEnv(), Jar.watching(ns, nats.url(), Servers.freePort(), "--etcd"));
     assertThat(second.exitCode()).isEqualTo(2);
     assertThat(second.output())
         .contains("another aggregator holds instances/" + ns + "/count/instance")

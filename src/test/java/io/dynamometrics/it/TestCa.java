@@ -21,20 +21,7 @@ final class TestCa {
 
   TestCa(String... names) throws Exception {
     dir = Files.createTempDirectory("testca");
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=test-ca",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem");
+    selfSigned("ca"); // the CA: ca.pem, ca.key
     for (String name : names) {
       identity(name, "rsa");
     }

@@ -52,14 +52,11 @@ class WebConfigIT {
     int port = Servers.freePort();
     started.jar(
         "webconfig-aggregator",
-        "--web-config",
-        dir.resolve("web.yml").toString(),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        Integer.toString(port),
-        "--nats-server",
-        "nats://127.0.0.1:" + Servers.freePort());
+        Jar.serving(
+            "nats://127.0.0.1:" + Servers.freePort(),
+            port,
+            "--web-config",
+            dir.resolve("web.yml").toString()));
     HttpClient https =
         HttpClient.newBuilder()
             .sslContext(

@@ -34,6 +34,7 @@ final class AggregateCommand implements Callable<Integer> {
   @Mixin NatsOptions nats;
   @Mixin PushOptions push;
   @Mixin EtcdOptions etcd;
+  @Mixin GpuOptions gpu;
 
   @picocli.CommandLine.Option(
       names = "--standby",
@@ -56,6 +57,7 @@ final class AggregateCommand implements Callable<Integer> {
     Service service = new Service(serve, poll);
     NatsTransport transport;
     try {
+      service.gpu(gpu, poll.interval());
       transport = nats.open();
     } catch (RuntimeException e) {
       service.close();

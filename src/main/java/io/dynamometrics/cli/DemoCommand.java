@@ -27,6 +27,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(DemoCommand.class.getName());
 
   @Mixin ServeOptions serve;
+  @Mixin GpuOptions gpu;
   @Mixin LogOptions log;
 
   @Option(
@@ -85,6 +86,7 @@ final class DemoCommand implements Callable<Integer> {
     Service service = new Service(serve, poll);
     Transport transport;
     try {
+      service.gpu(gpu, poll.interval());
       transport = natsServer == null ? new LocalTransport() : NatsConnect.open(natsServer);
     } catch (RuntimeException e) {
       service.close();

@@ -10,6 +10,9 @@ import io.dynamometrics.fleet.FleetState;
 import io.dynamometrics.fleet.HitRates;
 import io.dynamometrics.fleet.LatestSnapshot;
 import io.dynamometrics.fleet.Target;
+import io.dynamometrics.gpu.GpuMetrics;
+import io.dynamometrics.gpu.Nvml;
+import io.dynamometrics.gpu.NvmlException;
 import io.dynamometrics.poll.Discovery;
 import io.dynamometrics.poll.HitRateSubscriber;
 import io.dynamometrics.poll.PollLoop;
@@ -177,6 +180,33 @@ final class Service implements AutoCloseable {
             push.keepOnExit,
             leader,
             self));
+  }
+
+  /**
+   * With {@code --gpu}: reads every GPU through NVML every {@code interval} and exports it under
+   * dcgm-exporter's names.
+   *
+   * @throws UserError naming the library and NVML's reason when NVML cannot be used
+   */
+  void gpu(GpuOptions gpu, Duration interval) {
+    if (!gpu.enabled) {
+      return;
+    }
+    Nvml nvml;
+    try {
+      nvml = Nvml.load(gpu.library);
+    } catch (NvmlException e) {
+      throw new UserError("--gpu: cannot use NVML from " + gpu.library + ": " + e.getMessage());
+    }
+    try {
+      GpuMetrics metrics = GpuMetrics.start(nvml, interval);
+      registry.register(metrics);
+      parts.add(metrics);
+    } catch (NvmlException e) {
+      nvml.close();
+      throw new UserError(
+          "--gpu: NVML from " + gpu.library + " cannot list the GPUs: " + e.getMessage());
+    }
   }
 
   /** Stops with this service (in reverse order of adding). */

@@ -13,11 +13,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
- * Each worker's KV usage over the last 15 minutes, for the dashboard's per-row strip: the highest
- * usage seen in each 15-second bucket, one byte a bucket (60 bytes a worker, about 600 KB for
- * 10,000 workers). Written by the poll thread, read by HTTP threads.
+ * Each live worker's KV usage over the last 15 minutes, for the dashboard's per-row strip: the
+ * highest usage seen in each 15-second bucket, one byte a bucket (60 bytes a worker, about 600 KB
+ * for 10,000 workers). A worker's history goes when it leaves the fleet. Written by the poll
+ * thread, read by HTTP threads.
  */
 public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
   public static final int BUCKETS = 60;
@@ -50,10 +52,6 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
       }
       return out;
     }
-
-    synchronized long lastBucket() {
-      return lastBucket;
-    }
   }
 
   private final Map<Target, Map<WorkerKey, Ring>> rings = new ConcurrentHashMap<>();
@@ -74,7 +72,9 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
                 : (int) Math.min(100, Math.round(100.0 * m.kvActiveBlocks() / m.kvTotalBlocks()));
         workers.computeIfAbsent(w.key(), k -> new Ring()).record(bucket, percent);
       }
-      workers.values().removeIf(r -> r.lastBucket() <= bucket - BUCKETS);
+      // a worker that left the fleet leaves its history too: rows are shown for live workers only,
+      // and under churn the history must not grow with every worker that ever came
+      workers.keySet().retainAll(e.workers().stream().map(Worker::key).collect(Collectors.toSet()));
     }
     rings.keySet().retainAll(present);
   }

@@ -12,6 +12,7 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import io.dynamometrics.bench.Processes;
+import io.dynamometrics.it.FakeNvml;
 import io.dynamometrics.it.Servers;
 import java.io.IOException;
 import java.net.URI;
@@ -24,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -46,7 +48,10 @@ class StackIT {
    */
   private static final Map<String, String> NO_SOURCE_HERE =
       Map.of(
-          "dcgm-dashboard", "no GPU and no dcgm-exporter on this machine",
+          "dcgm-dashboard/Graphics Engine / Tensor Pipe Active",
+              "DCGM profiling fields: dcgm-exporter only, NVML has no such counters",
+          "dcgm-dashboard/PCIe Throughput",
+              "DCGM profiling fields: dcgm-exporter only, NVML has no such counters",
           "nats-etcd/NATS", "prometheus-nats-exporter is not packaged in Debian",
           "dynamo-metrics-health/Pushes / s by Result",
               "stack up runs without --push: no pushes happen");
@@ -140,7 +145,11 @@ class StackIT {
   void stackUpServesEveryDashboardQueryAndStackDownLeavesNothingBehind() throws Exception {
     int offset = freeOffset();
     Path dir = Files.createTempDirectory("stack");
-    Map<String, String> env = Map.of("DYNAMO_METRICS_STACK_DIR", dir.toString());
+    // the GPU dashboard is answered by the service's --gpu reading a fake NVML (two GPUs)
+    FakeNvml gpus = new FakeNvml();
+    Map<String, String> env = new HashMap<>(gpus.env());
+    env.put("DYNAMO_METRICS_STACK_DIR", dir.toString());
+    env.put("DYNAMO_METRICS_NVML_LIBRARY", FakeNvml.library().toString());
     String up =
         stack(env, "up", "--port-offset", Integer.toString(offset), "--scrape-interval", "1s");
     List<Long> pids = new ArrayList<>();

@@ -109,6 +109,7 @@ public final class PollLoop implements AutoCloseable {
       }
     }
     state.retain(current);
+    poller.retain(current);
     FleetSnapshot snapshot = state.snapshot(System.nanoTime(), transport.isConnected());
     for (Consumer<FleetSnapshot> reader : readers) {
       try {
@@ -159,5 +160,6 @@ public final class PollLoop implements AutoCloseable {
       }
     }
     gathers.shutdownNow();
+    poller.close();
   }
 }

@@ -1,5 +1,6 @@
 package io.dynamometrics.transport;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,13 @@ public final class LocalTransport implements Transport {
       @Override
       public Reply next(long deadlineNanos) throws InterruptedException {
         return replies.poll(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+      }
+
+      @Override
+      public List<Reply> drain() {
+        List<Reply> out = new ArrayList<>();
+        replies.drainTo(out);
+        return out;
       }
 
       @Override

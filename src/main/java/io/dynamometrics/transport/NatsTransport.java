@@ -210,6 +210,27 @@ public final class NatsTransport implements Transport {
       }
 
       @Override
+      public List<Reply> drain() {
+        List<Reply> out = new ArrayList<>();
+        try {
+          while (sub.getPendingMessageCount() > 0) {
+            io.nats.client.Message m = sub.nextMessage(Duration.ofMillis(1));
+            if (m == null) {
+              break;
+            }
+            if (!m.isStatusMessage()) {
+              out.add(new Reply(m.getData(), false));
+            }
+          }
+        } catch (IllegalStateException closed) {
+          // the connection closed: what was read is all there is
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return out;
+      }
+
+      @Override
       public void close() {
         try {
           sub.unsubscribe();
@@ -346,6 +367,11 @@ public final class NatsTransport implements Transport {
     @Override
     public Reply next(long deadlineNanos) {
       return null;
+    }
+
+    @Override
+    public List<Reply> drain() {
+      return List.of();
     }
 
     @Override

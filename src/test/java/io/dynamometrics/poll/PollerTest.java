@@ -57,6 +57,15 @@ class PollerTest {
         }
 
         @Override
+        public List<Reply> drain() {
+          List<Reply> out = new ArrayList<>();
+          while (!pending.isEmpty() && start + pending.peek().atNanos() <= now.get()) {
+            out.add(new Gather.Reply(reply(pending.poll().workerId()), false));
+          }
+          return out;
+        }
+
+        @Override
         public void close() {}
       };
     }
@@ -104,29 +113,30 @@ class PollerTest {
     return IntStream.range(from, to).mapToObj(i -> new Timed((i - from + 1) * MS, id(i))).toList();
   }
 
+  private static final PollObserver NO_ERRORS =
+      new PollObserver() {
+        @Override
+        public void gathered(Target target, int replies, double seconds) {}
+
+        @Override
+        public void decodeError(String source, String reason, String detail) {
+          throw new AssertionError("the scripted replies are valid: " + reason + " " + detail);
+        }
+
+        @Override
+        public void eventAccepted(String namespace) {}
+
+        @Override
+        public void eventDropped(String namespace) {}
+
+        @Override
+        public void workersOverLimit(Target target, int refused) {}
+      };
+
   private static Poller.Result poll(List<Timed> script, List<Long> expected)
       throws InterruptedException {
-    PollObserver noErrors =
-        new PollObserver() {
-          @Override
-          public void gathered(Target target, int replies, double seconds) {}
-
-          @Override
-          public void decodeError(String source, String reason, String detail) {
-            throw new AssertionError("the scripted replies are valid: " + reason + " " + detail);
-          }
-
-          @Override
-          public void eventAccepted(String namespace) {}
-
-          @Override
-          public void eventDropped(String namespace) {}
-
-          @Override
-          public void workersOverLimit(Target target, int refused) {}
-        };
     Scripted bus = new Scripted(script);
-    return new Poller(bus, TIMEOUT, noErrors, bus.now::get).poll(TARGET, new HashSet<>(expected));
+    return new Poller(bus, TIMEOUT, NO_ERRORS, bus.now::get).poll(TARGET, new HashSet<>(expected));
   }
 
   private static long tookNanos(Poller.Result r) {
@@ -134,26 +144,26 @@ class PollerTest {
   }
 
   @Test
-  void everyExpectedWorkerAnsweredEndsTheGatherAfterAShortLinger() throws Exception {
-    // the last of 20 answers at 20 ms; the linger for newcomers is a quarter of that (5 ms)
+  void theGatherEndsAtTheLastExpectedReply() throws Exception {
     Poller.Result r = poll(everyMillisecond(0, 20), ids(0, 20));
     assertThat(r.endpoints()).hasSize(20);
-    assertThat(tookNanos(r)).isEqualTo(25 * MS);
+    assertThat(tookNanos(r)).isEqualTo(20 * MS);
   }
 
   @Test
-  void theLingerIsAtLeastTheMinimum() throws Exception {
-    // 4 workers done at 4 ms: a quarter is 1 ms, the minimum linger 2 ms wins
-    Poller.Result r = poll(everyMillisecond(0, 4), ids(0, 4));
-    assertThat(tookNanos(r)).isEqualTo(6 * MS);
-  }
-
-  @Test
-  void aNewcomerInsideTheLingerIsGathered() throws Exception {
+  void aNewcomerSlowerThanEveryKnownWorkerIsAwaitedInTheNextPoll() throws Exception {
     List<Timed> script = new ArrayList<>(everyMillisecond(0, 20));
-    script.add(new Timed(24 * MS, id(99))); // not expected, answers inside the 5 ms linger
-    Poller.Result r = poll(script, ids(0, 20));
-    assertThat(r.endpoints()).extracting(e -> e.workerId()).contains(id(99)).hasSize(21);
+    script.add(new Timed(24 * MS, id(99))); // not expected, answers after all 20 known workers
+    Scripted bus = new Scripted(script);
+    Poller poller = new Poller(bus, TIMEOUT, NO_ERRORS, bus.now::get);
+    Poller.Result first = poller.poll(TARGET, new HashSet<>(ids(0, 20)));
+    assertThat(tookNanos(first)).as("no linger after the last expected reply").isEqualTo(20 * MS);
+    assertThat(first.endpoints()).extracting(e -> e.workerId()).doesNotContain(id(99));
+    bus.now.addAndGet(1000 * MS); // the poll interval: the newcomer's late reply has arrived
+    Poller.Result second = poller.poll(TARGET, new HashSet<>(ids(0, 20)));
+    assertThat(second.endpoints()).extracting(e -> e.workerId()).contains(id(99)).hasSize(21);
+    assertThat(tookNanos(second)).as("waits for the newcomer too").isEqualTo(24 * MS);
+    poller.close();
   }
 
   @Test

@@ -20,11 +20,11 @@ import java.util.function.LongSupplier;
 /**
  * One scatter-gather of {@code $SRV.STATS} for one endpoint, under both its G1 and G2 service
  * names. The gather ends at the timeout, or earlier: when every subject had no responders; at once
- * when every awaited worker has answered; or when at least {@value #MOST_PERCENT}% of them have and
- * replies then stall for as long as the gather has taken so far (at least {@link #MIN_STALL}): the
- * others have most likely left, and under churn a departed worker would otherwise hold every poll
- * until the timeout. A worker cut off this way keeps its last values; it leaves only after missing
- * the usual number of polls.
+ * when every awaited worker has answered; or when at least {@value #MOST_PERCENT}% of them have (or
+ * none is awaited yet, as in the first poll) and replies then stall for as long as the gather has
+ * taken so far (at least {@link #MIN_STALL}): the others have most likely left, and under churn a
+ * departed worker would otherwise hold every poll until the timeout. A worker cut off this way
+ * keeps its last values; it leaves only after missing the usual number of polls.
  *
  * <p>Awaited are the workers the caller expects (the last poll's, or etcd's registrations) and any
  * newcomer whose reply came after the previous gather ended: a gather that ends early keeps its
@@ -102,7 +102,6 @@ public final class Poller implements AutoCloseable {
     long start = clock.getAsLong();
     long deadline = start + timeoutNanos;
     long stallDeadline = Long.MAX_VALUE;
-    boolean allAnswered = false;
     Gather gather = transport.gather(route.subjects, EMPTY);
     try {
       Gather.Reply reply;
@@ -122,21 +121,21 @@ public final class Poller implements AutoCloseable {
           endpoints.add(e);
           missing.remove(e.workerId());
         }
-        if (!awaited.isEmpty()) {
-          if (missing.isEmpty()) {
-            allAnswered = true;
-            break;
-          }
-          if ((long) (awaited.size() - missing.size()) * 100
-              >= (long) awaited.size() * MOST_PERCENT) {
-            long now = clock.getAsLong();
-            stallDeadline = now + Math.max(MIN_STALL.toNanos(), now - start);
-          }
+        if (!awaited.isEmpty() && missing.isEmpty()) {
+          break;
+        }
+        // nothing awaited (the first poll), or most have answered: end once replies stall
+        if (awaited.isEmpty()
+            || (long) (awaited.size() - missing.size()) * 100
+                >= (long) awaited.size() * MOST_PERCENT) {
+          long now = clock.getAsLong();
+          stallDeadline = now + Math.max(MIN_STALL.toNanos(), now - start);
         }
       }
     } finally {
-      if (allAnswered) {
-        late.put(target, gather); // still listening: a slower newcomer is awaited next poll
+      if (replies > 0 && clock.getAsLong() < deadline) {
+        late.put(
+            target, gather); // ended early, still listening: a slower worker is awaited next poll
       } else {
         gather.close();
       }

@@ -2,8 +2,10 @@ package io.dynamometrics.bench;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -74,6 +76,16 @@ public final class Bench implements Callable<Integer> {
   double churnMinutes;
 
   @Option(
+      names = "--footprint-rounds",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Launches through bin/dynamo-metrics against 100 workers, N times per JVM setting (no options, "
+              + "the launcher's defaults), measuring time to /readyz and resident memory 30 s after "
+              + "launch; writes footprint.json; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int footprintRounds;
+
+  @Option(
       names = "--profile",
       description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
   boolean profile;
@@ -129,6 +141,21 @@ public final class Bench implements Callable<Integer> {
     runs = harness.run(sizes);
     if (ingestSeconds > 0) {
       ingest = harness.ingest(ingestSeconds);
+    }
+    if (footprintRounds > 0) {
+      Map<String, String> variants = new LinkedHashMap<>();
+      variants.put("java -jar, no options", "");
+      variants.put("launcher defaults", null);
+      for (LoadHarness.Footprint f :
+          harness.footprint(100, variants, Duration.ofSeconds(30), footprintRounds)) {
+        System.out.println(
+            String.format(
+                Locale.ROOT,
+                "footprint: %-24s ready %5.0f ms, %6.1f MiB resident",
+                f.variant(),
+                f.readyMs(),
+                f.rssMib()));
+      }
     }
     if (freshnessSamples > 0) {
       LoadHarness.Freshness f = harness.freshness(freshnessSamples);

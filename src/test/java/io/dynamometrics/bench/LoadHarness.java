@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
@@ -265,6 +267,134 @@ public final class LoadHarness {
       Processes.stop(agg);
       Processes.stop(nats);
     }
+  }
+
+  /**
+   * One launch of the service through {@code bin/dynamo-metrics}: how long until {@code /readyz}
+   * answered 200, and its resident memory {@code settle} after launch.
+   *
+   * @param javaOptions what {@code DYNAMO_METRICS_JAVA_OPTS} was ({@code null}: unset, the
+   *     launcher's defaults)
+   */
+  public record Footprint(
+      String variant, String javaOptions, int workers, double readyMs, double rssMib) {}
+
+  /**
+   * Launches the service {@code rounds} times per variant, alternating variants, against {@code
+   * workers} mock workers, the way an operator starts it ({@code bin/dynamo-metrics}).
+   */
+  public List<Footprint> footprint(
+      int workers, Map<String, String> variants, Duration settle, int rounds) throws Exception {
+    Path logs = out.resolve("logs");
+    Nats natsServer = startNats("nats-footprint");
+    Process mock = null;
+    List<Footprint> results = new ArrayList<>();
+    try {
+      String url = natsServer.url();
+      mock =
+          Processes.start(
+              logs.resolve("mock-footprint.log"),
+              Processes.self(
+                  "1g",
+                  null,
+                  "mock-worker",
+                  "--namespace",
+                  "bench",
+                  "--workers",
+                  Integer.toString(workers),
+                  "--events-per-second",
+                  "0",
+                  "--nats-server",
+                  url,
+                  "--log-level",
+                  "warn"));
+      Thread.sleep(3000);
+      for (int round = 0; round < rounds; round++) {
+        for (Map.Entry<String, String> v : variants.entrySet()) {
+          int port = Processes.freePort();
+          ProcessBuilder pb =
+              new ProcessBuilder(
+                      "bin/dynamo-metrics",
+                      "--namespace",
+                      "bench",
+                      "--component",
+                      "MyComponent",
+                      "--endpoint",
+                      "my_endpoint",
+                      "--nats-server",
+                      url,
+                      "--host",
+                      "127.0.0.1",
+                      "--port",
+                      Integer.toString(port),
+                      "--log-level",
+                      "warn")
+                  .redirectErrorStream(true)
+                  .redirectOutput(logs.resolve("footprint-" + round + ".log").toFile());
+          pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+          if (v.getValue() == null) {
+            pb.environment().remove("DYNAMO_METRICS_JAVA_OPTS");
+          } else {
+            pb.environment().put("DYNAMO_METRICS_JAVA_OPTS", v.getValue());
+          }
+          long t0 = System.nanoTime();
+          Process agg = pb.start();
+          try {
+            double readyMs = Double.NaN;
+            while (System.nanoTime() - t0 < Duration.ofSeconds(30).toNanos()) {
+              try {
+                HttpResponse<Void> r =
+                    http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz"))
+                            .timeout(Duration.ofSeconds(1))
+                            .build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                  readyMs = (System.nanoTime() - t0) / 1e6;
+                  break;
+                }
+              } catch (IOException starting) {
+                // not listening yet
+              }
+              Thread.sleep(5);
+            }
+            long left = settle.toNanos() - (System.nanoTime() - t0);
+            if (left > 0) {
+              Thread.sleep(Duration.ofNanos(left));
+            }
+            double rss = rssKib(agg) / 1024.0;
+            results.add(new Footprint(v.getKey(), v.getValue(), workers, readyMs, rss));
+            LOG.info(
+                String.format(
+                    Locale.ROOT,
+                    "footprint %s: ready %.0f ms, %.1f MiB resident",
+                    v.getKey(),
+                    readyMs,
+                    rss));
+          } finally {
+            Processes.stop(agg);
+          }
+        }
+      }
+    } finally {
+      if (mock != null) {
+        Processes.stop(mock);
+      }
+      Processes.stop(natsServer.process());
+    }
+    JSON.writerWithDefaultPrettyPrinter()
+        .writeValue(out.resolve("footprint.json").toFile(), results);
+    return results;
+  }
+
+  /** VmRSS of {@code p} (the launcher execs java, so its pid is the JVM's). */
+  private static long rssKib(Process p) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
   }
 
   /** Live heap of the aggregator, sampled while workers keep joining and leaving. */

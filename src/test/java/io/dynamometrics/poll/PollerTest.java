@@ -194,9 +194,19 @@ class PollerTest {
   }
 
   @Test
-  void withoutExpectationsTheGatherRunsToTheTimeout() throws Exception {
+  void withoutExpectationsTheGatherEndsWhenRepliesStall() throws Exception {
+    // the first poll knows no worker: three answer by 3 ms, and the gather waits for a stall as
+    // long
+    // as it has taken (at least 20 ms) instead of the whole timeout
     Poller.Result r = poll(everyMillisecond(0, 3), List.of());
     assertThat(r.endpoints()).hasSize(3);
+    assertThat(tookNanos(r)).isEqualTo(23 * MS);
+  }
+
+  @Test
+  void withoutExpectationsOrRepliesTheGatherRunsToTheTimeout() throws Exception {
+    Poller.Result r = poll(List.of(), List.of());
+    assertThat(r.endpoints()).isEmpty();
     assertThat(tookNanos(r)).isEqualTo(TIMEOUT.toNanos());
   }
 }

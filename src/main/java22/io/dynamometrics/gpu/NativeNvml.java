@@ -9,6 +9,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * NVML through the Java FFM API: {@code libnvidia-ml.so} is looked up as the dynamic linker would
@@ -26,7 +28,9 @@ final class NativeNvml implements Nvml {
   private static final int NAME_SIZE = 96; // NVML_DEVICE_NAME_V2_BUFFER_SIZE
   private static final int UUID_SIZE = 96; // NVML_DEVICE_UUID_V2_BUFFER_SIZE is 96 too
   private static final int VERSION_SIZE = 80; // NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE
-  private static final long PCI_INFO_SIZE = 68; // nvmlPciInfo_t: char[16], 5 x uint, char[32]
+  private static final MemoryLayout PCI_INFO =
+      MemoryLayout.sequenceLayout(
+          17, JAVA_INT); // nvmlPciInfo_t: char[16], 5 x uint, char[32]: 68 bytes
   private static final long PCI_BUS_ID_OFFSET = 36;
   private static final long FIELD_VALUE_SIZE = 40; // nvmlFieldValue_t
   private static final int FI_DEV_MEMORY_TEMP = 82;
@@ -109,17 +113,12 @@ final class NativeNvml implements Nvml {
 
   @Override
   public String pciBusId(long device) throws NvmlException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment info = a.allocate(PCI_INFO_SIZE, 4);
-      check(
-          "nvmlDeviceGetPciInfo_v3",
-          call(
-              "nvmlDeviceGetPciInfo_v3",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
-              MemorySegment.ofAddress(device),
-              info));
-      return info.getString(PCI_BUS_ID_OFFSET);
-    }
+    return query(
+        "nvmlDeviceGetPciInfo_v3",
+        device,
+        null,
+        PCI_INFO,
+        info -> info.getString(PCI_BUS_ID_OFFSET));
   }
 
   @Override
@@ -129,48 +128,32 @@ final class NativeNvml implements Nvml {
 
   @Override
   public int[] utilization(long device) throws NvmlException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment u = a.allocate(8, 4);
-      check(
-          "nvmlDeviceGetUtilizationRates",
-          call(
-              "nvmlDeviceGetUtilizationRates",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
-              MemorySegment.ofAddress(device),
-              u));
-      return new int[] {u.get(JAVA_INT, 0), u.get(JAVA_INT, 4)};
-    }
+    return query(
+        "nvmlDeviceGetUtilizationRates",
+        device,
+        null,
+        MemoryLayout.sequenceLayout(2, JAVA_INT),
+        u -> new int[] {u.get(JAVA_INT, 0), u.get(JAVA_INT, 4)});
   }
 
   @Override
   public long[] memory(long device) throws NvmlException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment m = a.allocate(24, 8);
-      check(
-          "nvmlDeviceGetMemoryInfo",
-          call(
-              "nvmlDeviceGetMemoryInfo",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
-              MemorySegment.ofAddress(device),
-              m));
-      return new long[] {m.get(JAVA_LONG, 0), m.get(JAVA_LONG, 8), m.get(JAVA_LONG, 16)};
-    }
+    return query(
+        "nvmlDeviceGetMemoryInfo",
+        device,
+        null,
+        MemoryLayout.sequenceLayout(3, JAVA_LONG),
+        m -> new long[] {m.get(JAVA_LONG, 0), m.get(JAVA_LONG, 8), m.get(JAVA_LONG, 16)});
   }
 
   @Override
   public int gpuTemperature(long device) throws NvmlException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment t = a.allocate(JAVA_INT);
-      check(
-          "nvmlDeviceGetTemperature",
-          call(
-              "nvmlDeviceGetTemperature",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
-              MemorySegment.ofAddress(device),
-              0,
-              t));
-      return t.get(JAVA_INT, 0);
-    }
+    return query(
+        "nvmlDeviceGetTemperature",
+        device,
+        0,
+        JAVA_INT,
+        t -> t.get(JAVA_INT, 0)); // NVML_TEMPERATURE_GPU
   }
 
   @Override
@@ -204,33 +187,13 @@ final class NativeNvml implements Nvml {
 
   @Override
   public int clockMhz(long device, int clock) throws NvmlException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment mhz = a.allocate(JAVA_INT);
-      check(
-          "nvmlDeviceGetClockInfo",
-          call(
-              "nvmlDeviceGetClockInfo",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
-              MemorySegment.ofAddress(device),
-              clock,
-              mhz));
-      return mhz.get(JAVA_INT, 0);
-    }
+    return query("nvmlDeviceGetClockInfo", device, clock, JAVA_INT, mhz -> mhz.get(JAVA_INT, 0));
   }
 
   @Override
   public long totalEnergyMillijoules(long device) throws NvmlException {
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment mj = a.allocate(JAVA_LONG);
-      check(
-          "nvmlDeviceGetTotalEnergyConsumption",
-          call(
-              "nvmlDeviceGetTotalEnergyConsumption",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
-              MemorySegment.ofAddress(device),
-              mj));
-      return mj.get(JAVA_LONG, 0);
-    }
+    return query(
+        "nvmlDeviceGetTotalEnergyConsumption", device, null, JAVA_LONG, mj -> mj.get(JAVA_LONG, 0));
   }
 
   @Override
@@ -317,16 +280,35 @@ final class NativeNvml implements Nvml {
 
   /** A function of the form {@code nvmlReturn_t f(nvmlDevice_t, unsigned int *)}. */
   private long unsigned(String function, long device) throws NvmlException {
+    return query(
+        function, device, null, JAVA_INT, out -> Integer.toUnsignedLong(out.get(JAVA_INT, 0)));
+  }
+
+  /**
+   * Calls {@code function(device, [selector,] out)}, where {@code out} points to memory laid out as
+   * {@code result}, and reads the answer from it.
+   */
+  private <T> T query(
+      String function,
+      long device,
+      Integer selector,
+      MemoryLayout result,
+      Function<MemorySegment, T> read)
+      throws NvmlException {
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment out = a.allocate(JAVA_INT);
-      check(
-          function,
-          call(
-              function,
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS),
-              MemorySegment.ofAddress(device),
-              out));
-      return Integer.toUnsignedLong(out.get(JAVA_INT, 0));
+      MemorySegment out = a.allocate(result);
+      MemorySegment handle = MemorySegment.ofAddress(device);
+      int rc =
+          selector == null
+              ? call(function, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), handle, out)
+              : call(
+                  function,
+                  FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
+                  handle,
+                  selector,
+                  out);
+      check(function, rc);
+      return read.apply(out);
     }
   }
 

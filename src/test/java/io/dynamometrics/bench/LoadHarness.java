@@ -291,23 +291,7 @@ public final class LoadHarness {
     List<Footprint> results = new ArrayList<>();
     try {
       String url = natsServer.url();
-      mock =
-          Processes.start(
-              logs.resolve("mock-footprint.log"),
-              Processes.self(
-                  "1g",
-                  null,
-                  "mock-worker",
-                  "--namespace",
-                  "bench",
-                  "--workers",
-                  Integer.toString(workers),
-                  "--events-per-second",
-                  "0",
-                  "--nats-server",
-                  url,
-                  "--log-level",
-                  "warn"));
+      mock = mock(logs.resolve("mock-footprint.log"), "1g", url, workers);
       Thread.sleep(3000);
       for (int round = 0; round < rounds; round++) {
         for (Map.Entry<String, String> v : variants.entrySet()) {
@@ -387,6 +371,24 @@ public final class LoadHarness {
     return results;
   }
 
+  /** {@code workers} mock workers in namespace bench, without events, in a JVM of their own. */
+  private static Process mock(Path log, String maxHeap, String url, int workers, String... more)
+      throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "mock-worker",
+                "--namespace",
+                "bench",
+                "--nats-server",
+                url,
+                "--log-level",
+                "warn"));
+    args.addAll(List.of("--workers", Integer.toString(workers), "--events-per-second", "0"));
+    args.addAll(List.of(more));
+    return Processes.start(log, Processes.self(maxHeap, null, args.toArray(String[]::new)));
+  }
+
   /** VmRSS of {@code p} (the launcher execs java, so its pid is the JVM's). */
   private static long rssKib(Process p) throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
@@ -424,24 +426,13 @@ public final class LoadHarness {
     try {
       String url = natsServer.url();
       mock =
-          Processes.start(
+          mock(
               logs.resolve("mock-churn.log"),
-              Processes.self(
-                  "1g",
-                  null,
-                  "mock-worker",
-                  "--namespace",
-                  "bench",
-                  "--workers",
-                  Integer.toString(workers),
-                  "--churn",
-                  Double.toString(every.toMillis() / 1000.0),
-                  "--events-per-second",
-                  "0",
-                  "--nats-server",
-                  url,
-                  "--log-level",
-                  "warn"));
+              "1g",
+              url,
+              workers,
+              "--churn",
+              Double.toString(every.toMillis() / 1000.0));
       agg = aggregator(url, port, logs.resolve("aggregator-churn.log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       Thread.sleep(5000);
@@ -554,24 +545,13 @@ public final class LoadHarness {
       for (int i = 0; i < processes; i++) {
         int n = size / processes + (i < size % processes ? 1 : 0);
         mocks.add(
-            Processes.start(
+            mock(
                 logs.resolve("mock-" + size + "-" + i + ".log"),
-                Processes.self(
-                    "2g",
-                    null,
-                    "mock-worker",
-                    "--namespace",
-                    "bench",
-                    "--workers",
-                    Integer.toString(n),
-                    "--events-per-second",
-                    "0",
-                    "--seed",
-                    Integer.toString(i + 1),
-                    "--nats-server",
-                    url,
-                    "--log-level",
-                    "warn")));
+                "2g",
+                url,
+                n,
+                "--seed",
+                Integer.toString(i + 1)));
       }
       agg = aggregator(url, port, logs.resolve("aggregator-" + size + ".log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));

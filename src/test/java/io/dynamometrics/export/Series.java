@@ -27,5 +27,21 @@ public final class Series {
           "llm_request_slots_usage_ratio",
           "llm_fleet_requests_waiting");
 
+  /** What {@code --gpu} exports from NVML, under dcgm-exporter's names. */
+  public static final List<String> NVML =
+      List.of(
+          "DCGM_FI_DEV_GPU_UTIL",
+          "DCGM_FI_DEV_MEM_COPY_UTIL",
+          "DCGM_FI_DEV_FB_USED",
+          "DCGM_FI_DEV_FB_FREE",
+          "DCGM_FI_DEV_GPU_TEMP",
+          "DCGM_FI_DEV_MEMORY_TEMP",
+          "DCGM_FI_DEV_POWER_USAGE",
+          "DCGM_FI_DEV_SM_CLOCK",
+          "DCGM_FI_DEV_MEM_CLOCK",
+          "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+          "DCGM_FI_DEV_XID_ERRORS",
+          "DCGM_FI_DEV_PCIE_REPLAY_COUNTER");
+
   private Series() {}
 }

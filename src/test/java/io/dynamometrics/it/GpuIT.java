@@ -2,6 +2,7 @@ package io.dynamometrics.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dynamometrics.export.Series;
 import io.dynamometrics.it.Exposition.Sample;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -21,20 +22,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GpuIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private static final List<String> SERIES =
-      List.of(
-          "DCGM_FI_DEV_GPU_UTIL",
-          "DCGM_FI_DEV_MEM_COPY_UTIL",
-          "DCGM_FI_DEV_FB_USED",
-          "DCGM_FI_DEV_FB_FREE",
-          "DCGM_FI_DEV_GPU_TEMP",
-          "DCGM_FI_DEV_MEMORY_TEMP",
-          "DCGM_FI_DEV_POWER_USAGE",
-          "DCGM_FI_DEV_SM_CLOCK",
-          "DCGM_FI_DEV_MEM_CLOCK",
-          "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
-          "DCGM_FI_DEV_XID_ERRORS",
-          "DCGM_FI_DEV_PCIE_REPLAY_COUNTER");
+  private static final List<String> SERIES = Series.NVML;
 
   @RegisterExtension final Started started = new Started();
   private String library;

@@ -191,7 +191,7 @@ class DashboardIT {
 
     // Freeze the load so the page, the API and /metrics can be compared number for number.
     fleet.freeze(true);
-    Thread.sleep(1500);
+    Thread.sleep(1500); // a window of several polls, so that every reader has the frozen values
     JsonNode api = JSON.readTree(Jar.get(service.port(), "/api/v1/fleet").body());
     JsonNode agg = api.get("endpoints").get(0).get("aggregates");
     String metrics = Jar.get(service.port(), "/metrics").body();

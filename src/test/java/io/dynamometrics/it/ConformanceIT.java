@@ -376,7 +376,7 @@ class ConformanceIT {
     }
     router.store(
         w.get(0).id, tokens(1, 48)); // a real KvEventPublisher: worker 0 holds three blocks
-    Thread.sleep(500);
+    Thread.sleep(500); // a window for the stored blocks to reach the real router (no signal of it)
     for (int n : new int[] {48, 64, 80}) { // the same prefix: overlap on worker 0
       chosen.add(router.schedule(tokens(1, n)));
     }
@@ -428,7 +428,7 @@ class ConformanceIT {
         .extracting(Sample::value)
         .isEqualTo(100.0);
     mock.close(); // no more events: the sums are final
-    Thread.sleep(300);
+    Thread.sleep(300); // a window for events already in flight to arrive
     awaitSameCounts(port, ns, counter);
     assertThat(counter.sums).hasSizeGreaterThanOrEqualTo(1);
   }
@@ -591,7 +591,7 @@ class ConformanceIT {
             "--poll-interval",
             "1"));
     JsonNode theirL2c = awaitL2c(events, 3);
-    Thread.sleep(2500);
+    Thread.sleep(2500); // the window measured: two and a half of their 1 s polls
     List<Double> theirPolls = RealDynamo.gatherSeconds(requests, published);
 
     // the same l2c, field by field (their f32s are written shortest, ours as received: compared as
@@ -651,9 +651,8 @@ class ConformanceIT {
 
     // differences on purpose, each from this run:
     // a) time per poll: theirs always waits its full 1 s timeout; ours ends with the last reply
-    //    (ours measured over polls after its first, which waits the full timeout: it knows no
-    // worker yet)
-    Thread.sleep(3000);
+    //    (measured over polls after our first, which knows no worker yet and ends on a stall)
+    Thread.sleep(3000); // the window measured: three of our polls
     Exposition later = scrape(ourPort);
     double ourPoll =
         (later.value("dynamo_metrics_poll_duration_seconds_sum", aggregate(ns))
@@ -707,7 +706,8 @@ class ConformanceIT {
             x ->
                 x.find("llm_kv_blocks_active", worker(ns, w.get(2))).isEmpty()
                     && x.find("llm_kv_blocks_active", Map.of("worker_id", "195")).isEmpty());
-    Thread.sleep(3000);
+    Thread.sleep(
+        3000); // the window observed: three of their polls, and theirs still shows the dead
     theirs = Exposition.parse(Jar.get(theirPort, "/metrics").body());
     Map<String, String> dead =
         Map.of(
@@ -726,7 +726,7 @@ class ConformanceIT {
     assertThat(mine.find("llm_load_avg", aggregate(ns))).isEmpty();
     assertThat(mine.find("llm_load_std", aggregate(ns))).isEmpty();
     assertThat(mine.named("llm_kv_blocks_active")).isEmpty();
-    Thread.sleep(3000);
+    Thread.sleep(3000); // the window observed: three of their polls with no worker at all
     theirs = Exposition.parse(Jar.get(theirPort, "/metrics").body());
     Map<String, String> theirAgg = Map.of("component", COMPONENT, "endpoint", ENDPOINT);
     assertThat(theirs.value("llm_load_avg", theirAgg))

@@ -129,7 +129,8 @@ class FaultsIT {
       assertThat(body).contains("dynamo_metrics_nats_connected 0.0");
       assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(503);
       assertThat(Jar.get(port, "/healthz").statusCode()).isEqualTo(200);
-      Thread.sleep(5000);
+      Thread.sleep(
+          5000); // a window observed on purpose: NATS stays away, the service keeps serving
     }
     String during = Jar.await(port, "/metrics", b -> true, WAIT);
     assertThat(Jar.samples(during, "llm_kv_blocks_active"))
@@ -190,7 +191,7 @@ class FaultsIT {
             "--events-per-second",
             "0");
     Jar.await(port, "/metrics", b -> Jar.samples(b, "llm_kv_blocks_active").size() >= 50, WAIT);
-    Thread.sleep(10_000);
+    Thread.sleep(10_000); // a window of churn on purpose: one-time allocations get behind us
     Servers.stop(warmUp, Duration.ofSeconds(5));
     Jar.await(port, "/metrics", b -> !b.contains("worker_id="), WAIT);
     String before = Processes.classHistogram(agg.pid());
@@ -235,7 +236,7 @@ class FaultsIT {
                     "llm_workers{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"dynamo\"} 0.0")
                 && !b.contains("worker_id="),
         WAIT);
-    Thread.sleep(1000);
+    Thread.sleep(1000); // a window for the last poll in flight to finish before the histogram
     String after = Processes.classHistogram(agg.pid());
     Files.writeString(Jar.LOGS.resolve("churn-histogram-before.txt"), before);
     Files.writeString(Jar.LOGS.resolve("churn-histogram-after.txt"), after);
@@ -303,7 +304,7 @@ class FaultsIT {
     }
     try {
       long p0 = polls.get();
-      Thread.sleep(5000);
+      Thread.sleep(5000); // the window observed: stuck clients must not delay a single poll
       long during = polls.get() - p0;
       System.out.println(
           "stuck clients: "

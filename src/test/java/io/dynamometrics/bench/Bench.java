@@ -86,6 +86,16 @@ public final class Bench implements Callable<Integer> {
   int footprintRounds;
 
   @Option(
+      names = "--scrape-workers",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Times /metrics over HTTP against N live workers, the service's path beside the Prometheus "
+              + "client's handler, text and gzip, 20 samples each; writes scrape.json; 0 skips it "
+              + "(default: ${DEFAULT-VALUE}).")
+  int scrapeWorkers;
+
+  @Option(
       names = "--profile",
       description = "Record a JFR profile of the aggregator for each fleet size (in --out/logs).")
   boolean profile;
@@ -141,6 +151,19 @@ public final class Bench implements Callable<Integer> {
     runs = harness.run(sizes);
     if (ingestSeconds > 0) {
       ingest = harness.ingest(ingestSeconds);
+    }
+    if (scrapeWorkers > 0) {
+      for (LoadHarness.Scrape sc : harness.scrape(scrapeWorkers, 20)) {
+        System.out.println(
+            String.format(
+                Locale.ROOT,
+                "scrape: %-30s %d workers: median %.1f ms, p90 %.1f ms, %d bytes",
+                sc.request(),
+                sc.workers(),
+                sc.medianMs(),
+                sc.p90Ms(),
+                sc.bytes()));
+      }
     }
     if (footprintRounds > 0) {
       Map<String, String> variants = new LinkedHashMap<>();

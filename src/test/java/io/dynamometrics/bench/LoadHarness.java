@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -533,6 +535,80 @@ public final class LoadHarness {
             "1",
             "--log-level",
             "warn"));
+  }
+
+  /** End-to-end {@code /metrics} times of one kind of request, in milliseconds. */
+  public record Scrape(
+      String request, int workers, int samples, double medianMs, double p90Ms, long bytes) {}
+
+  /**
+   * {@code /metrics} over HTTP against {@code workers} live workers: the service's own path (the
+   * fleet written once per poll) and the Prometheus client's handler (reached with a query
+   * parameter, which the service hands to it), text and gzip, alternating, side by side in one run.
+   */
+  public List<Scrape> scrape(int workers, int samples) throws Exception {
+    Path logs = out.resolve("logs");
+    Nats natsServer = startNats("nats-scrape");
+    List<Process> mocks = new ArrayList<>();
+    int port = Processes.freePort();
+    Process agg = null;
+    List<Scrape> results = new ArrayList<>();
+    try {
+      int processes = (workers + WORKERS_PER_PROCESS - 1) / WORKERS_PER_PROCESS;
+      for (int i = 0; i < processes; i++) {
+        int n = workers / processes + (i < workers % processes ? 1 : 0);
+        mocks.add(mock(logs.resolve("mock-scrape-" + i + ".log"), "2g", natsServer.url(), n));
+      }
+      agg = aggregator(natsServer.url(), port, logs.resolve("aggregator-scrape.log"));
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      awaitWorkers(port, workers, Duration.ofMinutes(2));
+      String[][] kinds = {
+        {"text, written once per poll", "/metrics", null},
+        {"text, the client's handler", "/metrics?via=client", null},
+        {"gzip, written once per poll", "/metrics", "gzip"},
+        {"gzip, the client's handler", "/metrics?via=client", "gzip"},
+      };
+      Map<String, List<Double>> times = new LinkedHashMap<>();
+      Map<String, Long> sizes = new HashMap<>();
+      for (int round = -3; round < samples; round++) { // three rounds of warm-up
+        for (String[] k : kinds) {
+          HttpRequest.Builder req =
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + k[1]))
+                  .timeout(Duration.ofSeconds(30));
+          if (k[2] != null) {
+            req.header("Accept-Encoding", k[2]);
+          }
+          long t0 = System.nanoTime();
+          HttpResponse<byte[]> r = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+          double ms = (System.nanoTime() - t0) / 1e6;
+          if (round >= 0) {
+            times.computeIfAbsent(k[0], x -> new ArrayList<>()).add(ms);
+            sizes.put(k[0], (long) r.body().length);
+          }
+        }
+      }
+      for (Map.Entry<String, List<Double>> e : times.entrySet()) {
+        double[] sorted = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        results.add(
+            new Scrape(
+                e.getKey(),
+                workers,
+                sorted.length,
+                percentile(sorted, 0.5),
+                percentile(sorted, 0.9),
+                sizes.get(e.getKey())));
+      }
+    } finally {
+      if (agg != null) {
+        Processes.stop(agg);
+      }
+      for (Process m : mocks) {
+        Processes.stop(m);
+      }
+      Processes.stop(natsServer.process());
+    }
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("scrape.json").toFile(), results);
+    return results;
   }
 
   private Run measure(int size, String url, Path logs, double baselineHeap) throws Exception {

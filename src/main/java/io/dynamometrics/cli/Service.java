@@ -77,8 +77,7 @@ final class Service implements AutoCloseable {
               return t == null ? 0 : t.refusals();
             },
             () -> leader.getAsBoolean());
-    FleetCollector fleetCollector = new FleetCollector(latest, hitRates, this::leading);
-    registry.register(fleetCollector);
+    registry.register(new FleetCollector(latest, hitRates, this::leading));
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages =
         Map.of(
@@ -93,14 +92,7 @@ final class Service implements AutoCloseable {
                     poll.staleness,
                     () -> !started ? "starting" : leading() ? "active" : "standby"));
     try {
-      web =
-          new WebServer(
-              serve.host,
-              serve.port,
-              WebServer.metrics(registry, fleetCollector),
-              this::ready,
-              pages,
-              serve.web());
+      web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
     } catch (BindException e) {
       throw new UserError(
           "cannot listen on "

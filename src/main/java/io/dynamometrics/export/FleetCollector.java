@@ -40,27 +40,11 @@ public final class FleetCollector implements MultiCollector {
   /** The fleet families of one snapshot: built once, shared by every scrape until the next poll. */
   private record Rendered(FleetSnapshot source, List<MetricSnapshot> families) {}
 
-  /**
-   * What a scrape exports, in two parts: the families of the current snapshot, the same object for
-   * every scrape until the next poll ({@code snapshot} identifies it), and the hit-rate counters,
-   * which move with every event. Both empty on a standby.
-   */
-  public record Parts(
-      Object snapshot, List<MetricSnapshot> perSnapshot, List<MetricSnapshot> live) {}
-
   @Override
-  public MetricSnapshots collect() {
-    Parts p = parts();
-    List<MetricSnapshot> out = new ArrayList<>(p.perSnapshot());
-    out.addAll(p.live());
-    return new MetricSnapshots(out);
-  }
-
-  /** The families of this scrape; see {@link Parts}. */
   @SuppressWarnings("ReferenceEquality") // the very snapshot object the families were built from
-  public Parts parts() {
+  public MetricSnapshots collect() {
     if (!leader.getAsBoolean()) {
-      return new Parts(null, List.of(), List.of());
+      return MetricSnapshots.of();
     }
     FleetSnapshot snapshot = fleet.get();
     Rendered r = rendered;
@@ -71,9 +55,9 @@ public final class FleetCollector implements MultiCollector {
               fleetFamilies(snapshot)); // a racing scrape may build it too; both are equal
       rendered = r;
     }
-    List<MetricSnapshot> live = new ArrayList<>();
-    hitRateFamilies(live);
-    return new Parts(r, r.families(), live);
+    List<MetricSnapshot> out = new ArrayList<>(r.families());
+    hitRateFamilies(out);
+    return new MetricSnapshots(out);
   }
 
   /** Everything that comes from the snapshot (immutable, so it is rendered once per poll). */

@@ -7,7 +7,6 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsServer;
-import io.dynamometrics.export.FleetCollector;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
@@ -92,21 +91,6 @@ public final class WebServer implements AutoCloseable {
       Map<String, HttpHandler> extra,
       WebConfig config)
       throws IOException {
-    this(host, port, new MetricsHandler(registry), ready, extra, config);
-  }
-
-  /**
-   * @param metrics serves {@code /metrics} (see {@link #metrics})
-   * @param config TLS and basic auth for every endpoint
-   */
-  public WebServer(
-      String host,
-      int port,
-      HttpHandler metrics,
-      BooleanSupplier ready,
-      Map<String, HttpHandler> extra,
-      WebConfig config)
-      throws IOException {
     InetSocketAddress address = new InetSocketAddress(host, port);
     if (config.tls() != null) {
       HttpsServer https = HttpsServer.create(address, 64);
@@ -118,7 +102,7 @@ public final class WebServer implements AutoCloseable {
     pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-", 0).factory());
     server.setExecutor(pool);
     Map<String, HttpHandler> handlers = new LinkedHashMap<>();
-    handlers.put("/metrics", limited(metrics));
+    handlers.put("/metrics", limited(new MetricsHandler(registry)));
     handlers.put("/healthz", ex -> text(ex, 200, "ok\n"));
     handlers.put(
         "/readyz",
@@ -146,14 +130,6 @@ public final class WebServer implements AutoCloseable {
           }
         });
     server.start();
-  }
-
-  /**
-   * {@code /metrics} of {@code registry} with {@code fleet}'s per-snapshot families written once
-   * per poll (see {@link MetricsEndpoint}).
-   */
-  public static HttpHandler metrics(PrometheusRegistry registry, FleetCollector fleet) {
-    return new MetricsEndpoint(registry, fleet);
   }
 
   /**

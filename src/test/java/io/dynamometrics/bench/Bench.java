@@ -90,9 +90,8 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "0",
       paramLabel = "N",
       description =
-          "Times /metrics over HTTP against N live workers, the service's path beside the Prometheus "
-              + "client's handler, text and gzip, 20 samples each; writes scrape.json; 0 skips it "
-              + "(default: ${DEFAULT-VALUE}).")
+          "Times /metrics over HTTP against N live workers, text, OpenMetrics and gzip, 20 samples "
+              + "each; writes scrape.json; 0 skips it (default: ${DEFAULT-VALUE}).")
   int scrapeWorkers;
 
   @Option(

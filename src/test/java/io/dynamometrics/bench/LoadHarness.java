@@ -542,9 +542,8 @@ public final class LoadHarness {
       String request, int workers, int samples, double medianMs, double p90Ms, long bytes) {}
 
   /**
-   * {@code /metrics} over HTTP against {@code workers} live workers: the service's own path (the
-   * fleet written once per poll) and the Prometheus client's handler (reached with a query
-   * parameter, which the service hands to it), text and gzip, alternating, side by side in one run.
+   * {@code /metrics} over HTTP against {@code workers} live workers: text 0.0.4, OpenMetrics and
+   * gzip-compressed text, alternating, side by side in one run.
    */
   public List<Scrape> scrape(int workers, int samples) throws Exception {
     Path logs = out.resolve("logs");
@@ -563,18 +562,20 @@ public final class LoadHarness {
       Processes.awaitPort(port, Duration.ofSeconds(30));
       awaitWorkers(port, workers, Duration.ofMinutes(2));
       String[][] kinds = {
-        {"text, written once per poll", "/metrics", null},
-        {"text, the client's handler", "/metrics?via=client", null},
-        {"gzip, written once per poll", "/metrics", "gzip"},
-        {"gzip, the client's handler", "/metrics?via=client", "gzip"},
+        {"text", null, null},
+        {"OpenMetrics", "application/openmetrics-text; version=1.0.0; charset=utf-8", null},
+        {"text, gzip", null, "gzip"},
       };
       Map<String, List<Double>> times = new LinkedHashMap<>();
       Map<String, Long> sizes = new HashMap<>();
       for (int round = -3; round < samples; round++) { // three rounds of warm-up
         for (String[] k : kinds) {
           HttpRequest.Builder req =
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + k[1]))
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
                   .timeout(Duration.ofSeconds(30));
+          if (k[1] != null) {
+            req.header("Accept", k[1]);
+          }
           if (k[2] != null) {
             req.header("Accept-Encoding", k[2]);
           }

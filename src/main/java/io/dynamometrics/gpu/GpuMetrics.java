@@ -103,7 +103,8 @@ public final class GpuMetrics implements MultiCollector, AutoCloseable {
     String driver = nvml.driverVersion();
     String host = hostname();
     List<Gpu> gpus = new ArrayList<>();
-    for (int i = 0; i < nvml.deviceCount(); i++) {
+    int count = nvml.deviceCount();
+    for (int i = 0; i < count; i++) {
       long h = nvml.handle(i);
       Labels labels =
           Labels.of(
@@ -115,7 +116,15 @@ public final class GpuMetrics implements MultiCollector, AutoCloseable {
               "Hostname", host,
               "DCGM_FI_DRIVER_VERSION", driver);
       gpus.add(new Gpu(i, h, labels));
-      LOG.info("GPU " + i + ": " + nvml.name(h) + " " + nvml.uuid(h) + " at " + nvml.pciBusId(h));
+      LOG.info(
+          "GPU "
+              + i
+              + ": "
+              + labels.get("modelName")
+              + " "
+              + labels.get("UUID")
+              + " at "
+              + labels.get("pci_bus_id"));
     }
     GpuMetrics m = new GpuMetrics(nvml, List.copyOf(gpus));
     try {
@@ -293,11 +302,6 @@ public final class GpuMetrics implements MultiCollector, AutoCloseable {
                 "NVML calls that failed, per GPU (\"all\" for calls about every GPU) and reason: gpu_lost, nvml_N"),
             counts));
     return new MetricSnapshots(out);
-  }
-
-  /** The GPUs found at start. */
-  public int gpuCount() {
-    return gpus.size();
   }
 
   @Override

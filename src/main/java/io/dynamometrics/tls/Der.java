@@ -35,10 +35,6 @@ final class Der {
     byte[] encoded(int start) {
       return Arrays.copyOfRange(source, start, end);
     }
-
-    byte[] value() {
-      return Arrays.copyOfRange(source, valueStart, end);
-    }
   }
 
   /**

@@ -56,7 +56,7 @@ final class NativeNvml implements Nvml {
           NvmlException.LIBRARY_NOT_LOADED, "cannot load it (" + e.getMessage() + ")");
     }
     NativeNvml nvml = new NativeNvml(lookup);
-    nvml.check("nvmlInit_v2", nvml.call("nvmlInit_v2", FunctionDescriptor.of(JAVA_INT)));
+    nvml.invoke("nvmlInit_v2", FunctionDescriptor.of(JAVA_INT));
     return nvml;
   }
 
@@ -64,13 +64,11 @@ final class NativeNvml implements Nvml {
   public String driverVersion() throws NvmlException {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment buf = a.allocate(VERSION_SIZE);
-      check(
+      invoke(
           "nvmlSystemGetDriverVersion",
-          call(
-              "nvmlSystemGetDriverVersion",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
-              buf,
-              VERSION_SIZE));
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+          buf,
+          VERSION_SIZE);
       return buf.getString(0);
     }
   }
@@ -79,9 +77,7 @@ final class NativeNvml implements Nvml {
   public int deviceCount() throws NvmlException {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment count = a.allocate(JAVA_INT);
-      check(
-          "nvmlDeviceGetCount_v2",
-          call("nvmlDeviceGetCount_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS), count));
+      invoke("nvmlDeviceGetCount_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS), count);
       return count.get(JAVA_INT, 0);
     }
   }
@@ -90,13 +86,11 @@ final class NativeNvml implements Nvml {
   public long handle(int index) throws NvmlException {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment device = a.allocate(ADDRESS);
-      check(
+      invoke(
           "nvmlDeviceGetHandleByIndex_v2",
-          call(
-              "nvmlDeviceGetHandleByIndex_v2",
-              FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS),
-              index,
-              device));
+          FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS),
+          index,
+          device);
       return device.get(ADDRESS, 0).address();
     }
   }
@@ -161,14 +155,12 @@ final class NativeNvml implements Nvml {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment v = a.allocate(FIELD_VALUE_SIZE, 8);
       v.set(JAVA_INT, 0, FI_DEV_MEMORY_TEMP);
-      check(
+      invoke(
           "nvmlDeviceGetFieldValues",
-          call(
-              "nvmlDeviceGetFieldValues",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
-              MemorySegment.ofAddress(device),
-              1,
-              v));
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
+          MemorySegment.ofAddress(device),
+          1,
+          v);
       check("nvmlDeviceGetFieldValues(NVML_FI_DEV_MEMORY_TEMP)", v.get(JAVA_INT, 28));
       return switch (v.get(JAVA_INT, 24)) { // nvmlValueType_t
         case 0 -> Math.round(v.get(JAVA_DOUBLE, 32));
@@ -204,19 +196,15 @@ final class NativeNvml implements Nvml {
   @Override
   public void watchXids(List<Long> devices) throws NvmlException {
     MemorySegment set = Arena.global().allocate(ADDRESS);
-    check(
-        "nvmlEventSetCreate",
-        call("nvmlEventSetCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS), set));
+    invoke("nvmlEventSetCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS), set);
     MemorySegment handle = set.get(ADDRESS, 0);
     for (long device : devices) {
-      check(
+      invoke(
           "nvmlDeviceRegisterEvents",
-          call(
-              "nvmlDeviceRegisterEvents",
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS),
-              MemorySegment.ofAddress(device),
-              EVENT_TYPE_XID_CRITICAL_ERROR,
-              handle));
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS),
+          MemorySegment.ofAddress(device),
+          EVENT_TYPE_XID_CRITICAL_ERROR,
+          handle);
     }
     eventSet = handle;
   }
@@ -266,14 +254,12 @@ final class NativeNvml implements Nvml {
   private String text(String function, long device, int size) throws NvmlException {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment buf = a.allocate(size);
-      check(
+      invoke(
           function,
-          call(
-              function,
-              FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
-              MemorySegment.ofAddress(device),
-              buf,
-              size));
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+          MemorySegment.ofAddress(device),
+          buf,
+          size);
       return buf.getString(0);
     }
   }
@@ -298,16 +284,16 @@ final class NativeNvml implements Nvml {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment out = a.allocate(result);
       MemorySegment handle = MemorySegment.ofAddress(device);
-      int rc =
-          selector == null
-              ? call(function, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), handle, out)
-              : call(
-                  function,
-                  FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
-                  handle,
-                  selector,
-                  out);
-      check(function, rc);
+      if (selector == null) {
+        invoke(function, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), handle, out);
+      } else {
+        invoke(
+            function,
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS),
+            handle,
+            selector,
+            out);
+      }
       return read.apply(out);
     }
   }
@@ -334,6 +320,12 @@ final class NativeNvml implements Nvml {
     } catch (Throwable t) {
       throw new IllegalStateException(function + " failed: " + t, t);
     }
+  }
+
+  /** {@link #call}, and an {@link NvmlException} for any answer but success. */
+  private void invoke(String function, FunctionDescriptor descriptor, Object... args)
+      throws NvmlException {
+    check(function, call(function, descriptor, args));
   }
 
   private void check(String function, int rc) throws NvmlException {

@@ -1,11 +1,16 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
+import io.dynamometrics.log.Logging;
+import io.dynamometrics.net.Endpoints;
 import io.dynamometrics.sim.SimFleet;
 import io.dynamometrics.sim.WireGeneration;
 import io.dynamometrics.transport.LocalTransport;
 import io.dynamometrics.transport.Transport;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -109,17 +114,25 @@ final class DemoCommand implements Callable<Integer> {
       service.start(transport, poll);
       String host = serve.host.equals("0.0.0.0") ? "localhost" : serve.host;
       String base = "http://" + host + ":" + service.port();
-      LOG.info(
+      Log.log(
+          LOG,
+          Level.INFO,
           "demo running: "
               + workers
               + " simulated workers "
-              + (natsServer == null ? "in process" : "on " + natsServer));
-      System.out.println();
-      System.out.println("  dashboard  " + base + "/");
-      System.out.println("  metrics    " + base + "/metrics");
-      System.out.println("  fleet API  " + base + "/api/v1/fleet");
-      System.out.println("  Ctrl-C to stop");
-      System.out.println();
+              + (natsServer == null ? "in process" : "on " + Endpoints.redacted(natsServer)),
+          Field.of("workers", workers),
+          Field.of("dashboard", base + "/"),
+          Field.of("metrics", base + "/metrics"),
+          Field.of("fleet_api", base + "/api/v1/fleet"));
+      if (Logging.format() == Logging.Format.TEXT) { // JSON logs: the fields above say it
+        System.out.println();
+        System.out.println("  dashboard  " + base + "/");
+        System.out.println("  metrics    " + base + "/metrics");
+        System.out.println("  fleet API  " + base + "/api/v1/fleet");
+        System.out.println("  Ctrl-C to stop");
+        System.out.println();
+      }
       AggregateCommand.awaitShutdown();
     } finally {
       service.close();

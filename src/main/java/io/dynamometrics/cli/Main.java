@@ -1,5 +1,6 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.log.Logging;
 import picocli.CommandLine;
 
 /**
@@ -18,19 +19,24 @@ public final class Main {
     cli.setAllowSubcommandsAsOptionParameters(true);
     cli.setParameterExceptionHandler(
         (ex, a) -> {
-          ex.getCommandLine().getErr().println("dynamo-metrics: " + ex.getMessage());
-          ex.getCommandLine()
-              .getErr()
-              .println(
-                  "Try '"
-                      + ex.getCommandLine().getCommandSpec().qualifiedName()
-                      + " --help' for more information.");
+          String help =
+              "Try '"
+                  + ex.getCommandLine().getCommandSpec().qualifiedName()
+                  + " --help' for more information.";
+          if (Logging.format() == Logging.Format.JSON) {
+            ex.getCommandLine()
+                .getErr()
+                .println(Logging.userErrorLine(ex.getMessage() + " (" + help + ")"));
+          } else {
+            ex.getCommandLine().getErr().println(Logging.userErrorLine(ex.getMessage()));
+            ex.getCommandLine().getErr().println(help);
+          }
           return 2;
         });
     cli.setExecutionExceptionHandler(
         (ex, c, parsed) -> {
           if (ex instanceof UserError) {
-            c.getErr().println("dynamo-metrics: " + ex.getMessage());
+            c.getErr().println(Logging.userErrorLine(ex.getMessage()));
             return 2;
           }
           throw ex;

@@ -1,11 +1,14 @@
 package io.dynamometrics.cli;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import io.dynamometrics.net.Endpoints;
 import io.dynamometrics.transport.NatsAuth;
 import io.dynamometrics.transport.NatsTransport;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Set;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 
@@ -29,7 +32,12 @@ final class NatsConnect {
       throw new UserError(e.getMessage());
     }
     try {
-      LOG.info("connecting to NATS at " + url + " (auth: " + auth + ")");
+      Log.log(
+          LOG,
+          Level.INFO,
+          "connecting to NATS at " + Endpoints.redacted(url) + " (auth: " + auth + ")",
+          Field.of("server", Endpoints.redacted(url)),
+          Field.of("auth", auth.toString()));
       NatsTransport transport = NatsTransport.connect(url, auth, tls);
       // A server that is down is waited for; one that refuses our credentials is a user error.
       String refused = transport.awaitFirstConnect(Duration.ofSeconds(3));
@@ -37,7 +45,7 @@ final class NatsConnect {
         transport.close();
         throw new UserError(
             "NATS at "
-                + url
+                + Endpoints.redacted(url)
                 + " refused the credentials ("
                 + auth
                 + "): "
@@ -46,7 +54,8 @@ final class NatsConnect {
       }
       return transport;
     } catch (IOException e) {
-      throw new UserError("cannot connect to NATS at " + url + ": " + e.getMessage());
+      throw new UserError(
+          "cannot connect to NATS at " + Endpoints.redacted(url) + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserError("interrupted while connecting to NATS");

@@ -1,8 +1,11 @@
 package io.dynamometrics.etcd;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -63,7 +66,12 @@ public final class Election implements BooleanSupplier, AutoCloseable {
                 + holder
                 + "); stop it, or run this one with --standby to take over when it goes");
       }
-      LOG.info("standing by: another aggregator holds " + key + " (" + holder + ")");
+      Log.log(
+          LOG,
+          Level.INFO,
+          "standing by: another aggregator holds " + key + " (" + holder + ")",
+          Field.of("key", key),
+          Field.of("holder", holder));
     }
     thread = Thread.ofPlatform().daemon().name("election").start(this::run);
   }
@@ -74,7 +82,12 @@ public final class Election implements BooleanSupplier, AutoCloseable {
       lease = l;
       lastRenewNanos = System.nanoTime();
       leader = true;
-      LOG.info("leading: holds " + key + " on lease " + Long.toHexString(l));
+      Log.log(
+          LOG,
+          Level.INFO,
+          "leading: holds " + key + " on lease " + Long.toHexString(l),
+          Field.of("key", key),
+          Field.of("lease", Long.toHexString(l)));
       return true;
     }
     etcd.revokeLease(l);
@@ -127,7 +140,12 @@ public final class Election implements BooleanSupplier, AutoCloseable {
 
   private void stepDown(String why) {
     leader = false;
-    LOG.warning("stopped leading: " + why + "; campaigning again");
+    Log.log(
+        LOG,
+        Level.WARNING,
+        "stopped leading: " + why + "; campaigning again",
+        Field.of("key", key),
+        Field.of("reason", why));
   }
 
   /** Whether this instance leads now. */

@@ -1,5 +1,7 @@
 package io.dynamometrics.export;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Level;
@@ -21,7 +23,7 @@ final class LogLimiter {
     this.periodNanos = period.toNanos();
   }
 
-  void log(Level level, String key, String message) {
+  void log(Level level, String key, String message, Field... fields) {
     long now = System.nanoTime();
     long[] suppressed = {-1};
     windows.compute(
@@ -34,11 +36,15 @@ final class LogLimiter {
           return new Window(w.startNanos, w.suppressed + 1);
         });
     if (suppressed[0] >= 0) {
-      log.log(
+      Field[] all = java.util.Arrays.copyOf(fields, fields.length + 1);
+      all[fields.length] = Field.of("suppressed", suppressed[0]);
+      Log.log(
+          log,
           level,
           suppressed[0] == 0
               ? message
-              : message + " (and " + suppressed[0] + " more like it since the last report)");
+              : message + " (and " + suppressed[0] + " more like it since the last report)",
+          all);
     }
   }
 }

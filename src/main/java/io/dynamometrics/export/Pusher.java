@@ -1,5 +1,7 @@
 package io.dynamometrics.export;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
@@ -12,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -115,14 +118,18 @@ public final class Pusher implements AutoCloseable {
       self.pushed(false);
       if (!failing) {
         failing = true;
-        LOG.warning(
+        Log.log(
+            LOG,
+            Level.WARNING,
             "push to "
                 + group
                 + " failed: "
                 + e.getMessage()
                 + "; retrying with backoff up to "
                 + MAX_BACKOFF.toSeconds()
-                + " s");
+                + " s",
+            Field.of("group", group),
+            Field.of("error", e.getMessage()));
       }
       return false;
     } catch (InterruptedException e) {

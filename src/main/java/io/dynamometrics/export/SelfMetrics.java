@@ -1,6 +1,7 @@
 package io.dynamometrics.export;
 
 import io.dynamometrics.fleet.Target;
+import io.dynamometrics.log.Field;
 import io.dynamometrics.poll.PollObserver;
 import io.dynamometrics.wire.DecodeError;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
@@ -139,7 +140,10 @@ public final class SelfMetrics implements PollObserver {
     limiter.log(
         Level.WARNING,
         source + "/" + reason,
-        "unusable " + source + " payload (" + reason + "): " + detail);
+        "unusable " + source + " payload (" + reason + "): " + detail,
+        Field.of("source", source),
+        Field.of("reason", reason),
+        Field.of("detail", detail));
   }
 
   private record NamespaceCounter(String namespace, CounterDataPoint counter) {}
@@ -161,7 +165,8 @@ public final class SelfMetrics implements PollObserver {
     limiter.log(
         Level.WARNING,
         "event-table-full",
-        "hit-rate counter table full; dropping events of new workers");
+        "hit-rate counter table full; dropping events of new workers",
+        Field.of("namespace", namespace));
   }
 
   /**
@@ -182,7 +187,9 @@ public final class SelfMetrics implements PollObserver {
         refused
             + " workers of "
             + target
-            + " not exported: the endpoint already has --max-workers workers");
+            + " not exported: the endpoint already has --max-workers workers",
+        Field.of("endpoint", target.toString()),
+        Field.of("refused", refused));
   }
 
   /** Starts both push results at 0 (push mode is on). */

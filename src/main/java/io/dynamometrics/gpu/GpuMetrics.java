@@ -1,5 +1,6 @@
 package io.dynamometrics.gpu;
 
+import io.dynamometrics.log.Log;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
@@ -24,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -174,7 +176,12 @@ public final class GpuMetrics implements MultiCollector, AutoCloseable {
         Integer index = indexByHandle.get(x.handle());
         if (index != null) {
           lastXid.put(index, x.xid());
-          LOG.warning("GPU " + index + " reported XID " + x.xid());
+          Log.log(
+              LOG,
+              Level.WARNING,
+              "GPU " + index + " reported XID " + x.xid(),
+              io.dynamometrics.log.Field.of("gpu", index),
+              io.dynamometrics.log.Field.of("xid", x.xid()));
         }
       }
     } catch (NvmlException e) {

@@ -13,6 +13,17 @@ import java.util.Set;
 public final class Endpoints {
   private Endpoints() {}
 
+  private static final java.util.regex.Pattern USERINFO =
+      java.util.regex.Pattern.compile("(?<=://)[^/@,\\s]*@");
+
+  /**
+   * {@code list} as it may be logged: the user and password or token a URL carries become {@code
+   * ***}.
+   */
+  public static String redacted(String list) {
+    return list == null ? null : USERINFO.matcher(list).replaceAll("***@");
+  }
+
   /**
    * The URLs in {@code list}; an entry without a scheme gets {@code defaultScheme}.
    *

@@ -3,6 +3,8 @@ package io.dynamometrics.poll;
 import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.FleetState;
 import io.dynamometrics.fleet.Target;
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import io.dynamometrics.transport.Transport;
 import java.io.IOException;
 import java.time.Duration;
@@ -85,15 +87,17 @@ public final class PollLoop implements AutoCloseable {
     if (registered != null) {
       registered.keySet().stream().filter(targets::accepts).forEach(current::add);
     }
-    List<Future<Poller.Result>> pending = new ArrayList<>(current.size());
-    for (Target t : current) {
+    List<Target> order = List.copyOf(current);
+    List<Future<Poller.Result>> pending = new ArrayList<>(order.size());
+    for (Target t : order) {
       Set<Long> expected =
           registered != null && registered.containsKey(t)
               ? registered.get(t)
               : state.answeredLastPoll(t);
       pending.add(gathers.submit(() -> poller.poll(t, expected)));
     }
-    for (Future<Poller.Result> f : pending) {
+    for (int i = 0; i < pending.size(); i++) {
+      Future<Poller.Result> f = pending.get(i);
       try {
         Poller.Result r = f.get();
         int refused =
@@ -105,7 +109,13 @@ public final class PollLoop implements AutoCloseable {
           state.registered(r.target(), registered.getOrDefault(r.target(), Set.of()));
         }
       } catch (ExecutionException e) {
-        LOG.log(Level.WARNING, "poll failed", e.getCause());
+        Target t = order.get(i);
+        Log.log(
+            LOG,
+            Level.WARNING,
+            "poll of " + t + " failed",
+            e.getCause(),
+            Field.of("endpoint", t.toString()));
       }
     }
     state.retain(current);

@@ -1,6 +1,8 @@
 package io.dynamometrics.poll;
 
 import io.dynamometrics.fleet.Target;
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.HashMap;
@@ -8,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -80,7 +83,11 @@ public final class Targets implements AutoCloseable {
         for (Target t : discovery.discover()) {
           if (accepts(t)) {
             if (lastFound.put(t, now) == null) {
-              LOG.info("discovered endpoint with load metrics: " + t);
+              Log.log(
+                  LOG,
+                  Level.INFO,
+                  "discovered endpoint with load metrics: " + t,
+                  Field.of("endpoint", t.toString()));
             }
           }
         }
@@ -88,12 +95,15 @@ public final class Targets implements AutoCloseable {
         while (it.hasNext()) {
           var e = it.next();
           if (now - e.getValue() > RETAIN.toNanos()) {
-            LOG.info(
+            Log.log(
+                LOG,
+                Level.INFO,
                 "endpoint "
                     + e.getKey()
                     + " not discovered for "
                     + RETAIN.toMinutes()
-                    + " min; no longer exported");
+                    + " min; no longer exported",
+                Field.of("endpoint", e.getKey().toString()));
             it.remove();
           }
         }

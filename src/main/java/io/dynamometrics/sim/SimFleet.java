@@ -1,5 +1,7 @@
 package io.dynamometrics.sim;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
 import io.dynamometrics.transport.Transport;
 import java.io.IOException;
 import java.time.Duration;
@@ -9,6 +11,7 @@ import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -122,12 +125,20 @@ public final class SimFleet implements AutoCloseable {
       if (workers.size() > 1) {
         MockWorker leaving = workers.remove(1 + random.nextInt(workers.size() - 1));
         retire(leaving);
-        LOG.info("simulated worker " + leaving.lease() + " left");
+        Log.log(
+            LOG,
+            Level.INFO,
+            "simulated worker " + leaving.lease() + " left",
+            Field.of("worker_id", leaving.lease()));
       }
       try {
         MockWorker joining = newWorker();
         workers.add(joining);
-        LOG.info("simulated worker " + joining.lease() + " joined");
+        Log.log(
+            LOG,
+            Level.INFO,
+            "simulated worker " + joining.lease() + " joined",
+            Field.of("worker_id", joining.lease()));
       } catch (IOException e) {
         LOG.warning("simulated worker could not join: " + e.getMessage());
       }

@@ -1,5 +1,8 @@
 package io.dynamometrics.transport;
 
+import io.dynamometrics.log.Field;
+import io.dynamometrics.log.Log;
+import io.dynamometrics.net.Endpoints;
 import io.nats.client.Connection;
 import io.nats.client.ConnectionListener;
 import io.nats.client.Consumer;
@@ -13,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -27,7 +31,9 @@ import javax.net.ssl.SSLException;
 public final class NatsTransport implements Transport {
   private static final Logger LOG = Logger.getLogger(NatsTransport.class.getName());
 
+  /** The configured servers, without credentials: for logs. */
   private final String url;
+
   private final List<NatsSub> subs =
       new ArrayList<>(); // every open subscription, bound or waiting for a connection
   private Options options;
@@ -50,7 +56,7 @@ public final class NatsTransport implements Transport {
   private final AtomicLong refusals = new AtomicLong();
 
   private NatsTransport(String url) {
-    this.url = url;
+    this.url = Endpoints.redacted(url);
   }
 
   /**
@@ -104,8 +110,12 @@ public final class NatsTransport implements Transport {
         // jnats reports the first success of a retried initial connect as RECONNECTED
         boolean first = connection == null;
         bind(conn);
+        String server = Endpoints.redacted(conn.getConnectedUrl());
         changeState(
-            "up", (first ? "connected to NATS at " : "reconnected to NATS at ") + url, false);
+            "up",
+            (first ? "connected to NATS at " : "reconnected to NATS at ")
+                + (server != null ? server : url),
+            false);
       }
       case DISCONNECTED -> {
         if (!"refused".equals(state)) { // a refusal is the more useful thing to have said
@@ -150,11 +160,12 @@ public final class NatsTransport implements Transport {
   private synchronized void changeState(String next, String message, boolean warn) {
     if (!next.equals(state)) {
       state = next;
-      if (warn) {
-        LOG.warning(message);
-      } else {
-        LOG.info(message);
-      }
+      Log.log(
+          LOG,
+          warn ? Level.WARNING : Level.INFO,
+          message,
+          Field.of("nats_state", next),
+          Field.of("servers", url));
     }
   }
 

@@ -29,4 +29,13 @@ class EndpointsTest {
             () -> Endpoints.parse(" , ", "ETCD_ENDPOINTS", "http", Set.of("http", "https"), 2379))
         .hasMessage("ETCD_ENDPOINTS is empty");
   }
+
+  @Test
+  void credentialsInUrlsAreNotLogged() {
+    assertThat(
+            Endpoints.redacted(
+                "nats://alice:s3cret@a:4222,tls://t0k3n@b:4222, nats://c:4222,https://u:p@e/x@y"))
+        .isEqualTo("nats://***@a:4222,tls://***@b:4222, nats://c:4222,https://***@e/x@y");
+    assertThat(Endpoints.redacted(null)).isNull();
+  }
 }

@@ -3,7 +3,6 @@ package io.dynamometrics.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.etcd.Election;
 import io.dynamometrics.etcd.EtcdClient;
-import io.dynamometrics.etcd.Layout;
 import io.dynamometrics.etcd.Registrations;
 import io.dynamometrics.transport.NatsTransport;
 import java.io.IOException;
@@ -68,7 +67,6 @@ final class AggregateCommand implements Callable<Integer> {
       Registrations registrations = null;
       if (etcd.enabled) {
         EtcdClient client = etcd.client();
-        Layout layout = etcd.layout();
         String value =
             new ObjectMapper()
                 .createObjectNode()
@@ -78,7 +76,7 @@ final class AggregateCommand implements Callable<Integer> {
         election =
             new Election(
                 client,
-                layout.singleton(poll.namespace),
+                etcd.claimKey(poll.namespace),
                 value,
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(5),

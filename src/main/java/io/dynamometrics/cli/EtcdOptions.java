@@ -24,6 +24,26 @@ final class EtcdOptions {
               + "(earlier). Registrations are read in both (default: ${DEFAULT-VALUE}).")
   String layoutName;
 
+  @Option(
+      names = "--etcd-claim",
+      paramLabel = "KEY",
+      description =
+          "The singleton key to claim instead of Dynamo's one per namespace (the layout's "
+              + "'count/instance' key), so that aggregators of different components of one "
+              + "namespace each elect their own leader; each pair of active and standby shares one.")
+  String claim;
+
+  /** The key to claim for namespace {@code ns}: {@code --etcd-claim}, else Dynamo's. */
+  String claimKey(String ns) {
+    if (claim == null) {
+      return layout().singleton(ns);
+    }
+    if (claim.isBlank() || claim.chars().anyMatch(Character::isWhitespace)) {
+      throw new UserError("--etcd-claim must be a key without spaces, got '" + claim + "'");
+    }
+    return claim;
+  }
+
   Layout layout() {
     try {
       return Layout.parse(layoutName);

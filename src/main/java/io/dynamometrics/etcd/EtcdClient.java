@@ -147,7 +147,10 @@ public final class EtcdClient {
         preferred = idx;
         return r;
       } catch (EtcdError e) {
-        throw e; // etcd answered: another endpoint would say the same
+        if (!e.unavailable()) {
+          throw e; // etcd answered: another endpoint would say the same
+        }
+        last = e; // this member has no leader just now (an election): another may
       } catch (IOException e) {
         last = e;
       }
@@ -220,7 +223,9 @@ public final class EtcdClient {
       }
       String reason = error.isEmpty() ? resp.body() : error;
       throw new EtcdError(
-          "etcd at " + base + path + " answered " + resp.statusCode() + ": " + reason, reason);
+          "etcd at " + base + path + " answered " + resp.statusCode() + ": " + reason,
+          reason,
+          resp.statusCode() == 503);
     }
     return r;
   }
@@ -299,17 +304,25 @@ public final class EtcdClient {
     private static final long serialVersionUID = 1L;
 
     private final String reason;
+    private final boolean unavailable;
 
     EtcdError(String message) {
-      this(message, null);
+      this(message, null, false);
     }
 
     /**
      * @param reason what etcd itself answered, or {@code null}
+     * @param unavailable whether the member answered 503 (no leader, leader changed, timed out)
      */
-    EtcdError(String message, String reason) {
+    EtcdError(String message, String reason, boolean unavailable) {
       super(message);
       this.reason = reason;
+      this.unavailable = unavailable;
+    }
+
+    /** Whether the member could not serve just now, so that another member may. */
+    boolean unavailable() {
+      return unavailable;
     }
 
     /** What etcd itself answered, when it answered with an error. */

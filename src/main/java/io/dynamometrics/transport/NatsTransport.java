@@ -34,6 +34,9 @@ public final class NatsTransport implements Transport {
   /** The configured servers, without credentials: for logs. */
   private final String url;
 
+  /** The server of the current (or last) connection, without credentials: for logs. */
+  private volatile String server;
+
   private final List<NatsSub> subs =
       new ArrayList<>(); // every open subscription, bound or waiting for a connection
   private Options options;
@@ -110,19 +113,17 @@ public final class NatsTransport implements Transport {
         // jnats reports the first success of a retried initial connect as RECONNECTED
         boolean first = connection == null;
         bind(conn);
-        String server = Endpoints.redacted(conn.getConnectedUrl());
+        String at = Endpoints.redacted(conn.getConnectedUrl());
+        server = at != null ? at : url;
         changeState(
-            "up",
-            (first ? "connected to NATS at " : "reconnected to NATS at ")
-                + (server != null ? server : url),
-            false);
+            "up", (first ? "connected to NATS at " : "reconnected to NATS at ") + server, false);
       }
       case DISCONNECTED -> {
         if (!"refused".equals(state)) { // a refusal is the more useful thing to have said
           changeState(
               "down",
               "up".equals(state)
-                  ? "lost NATS at " + url + "; reconnecting until it returns"
+                  ? "lost NATS at " + server + "; reconnecting to " + url
                   : "cannot reach NATS at " + url + " yet; retrying until it answers",
               true);
         }

@@ -69,6 +69,8 @@ class StackIT {
     String promtool = Servers.binary("promtool");
     assertThat(run(promtool, "check", "config", "deploy/prometheus/prometheus.yml"))
         .contains("SUCCESS");
+    assertThat(run(promtool, "check", "config", "deploy/prometheus/remote-write-example.yml"))
+        .contains("SUCCESS");
     assertThat(run(promtool, "check", "rules", "deploy/prometheus/alerts.yml"))
         .contains("SUCCESS: 14 rules found");
     assertThat(run(promtool, "test", "rules", "deploy/prometheus/tests/alerts_test.yml"))

@@ -1,7 +1,13 @@
 package io.dynamometrics.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.bench.Processes;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +21,8 @@ import java.util.Map;
  */
 public final class Servers {
   private Servers() {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   public static int freePort() throws IOException {
     return Processes.freePort();
@@ -86,6 +94,12 @@ public final class Servers {
 
     public long pid() {
       return process.pid();
+    }
+
+    /** Kills the server at once (SIGKILL), as a crashed machine would leave its clients. */
+    public void kill() throws InterruptedException {
+      process.destroyForcibly();
+      process.waitFor();
     }
 
     @Override
@@ -192,6 +206,144 @@ public final class Servers {
     @Override
     public void close() {
       halt(process);
+    }
+  }
+
+  /** Three (or more) nats-servers routed together on loopback ports. */
+  public static final class NatsCluster implements AutoCloseable {
+    public final List<Nats> servers = new ArrayList<>();
+
+    public NatsCluster(Path logDir, int size) throws Exception {
+      int[] routes = new int[size];
+      for (int i = 0; i < size; i++) {
+        routes[i] = freePort();
+      }
+      for (int i = 0; i < size; i++) {
+        List<String> others = new ArrayList<>();
+        for (int j = 0; j < size; j++) {
+          if (j != i) {
+            others.add("nats://127.0.0.1:" + routes[j]);
+          }
+        }
+        servers.add(
+            new Nats(
+                logDir,
+                freePort(),
+                "--cluster_name",
+                "it",
+                "--cluster",
+                "nats://127.0.0.1:" + routes[i],
+                "--routes",
+                String.join(",", others)));
+      }
+    }
+
+    /** Every server's client URL, comma-separated. */
+    public String urls() {
+      return String.join(",", servers.stream().map(Nats::url).toList());
+    }
+
+    @Override
+    public void close() {
+      servers.forEach(Nats::close);
+    }
+  }
+
+  /** A three-member etcd cluster on loopback ports, each member with a fresh data directory. */
+  public static final class EtcdCluster implements AutoCloseable {
+    public final List<Integer> clientPorts = new ArrayList<>();
+    private final List<Process> members = new ArrayList<>();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    public EtcdCluster(Path logDir, int size) throws Exception {
+      List<Integer> peers = new ArrayList<>();
+      List<String> initial = new ArrayList<>();
+      for (int i = 0; i < size; i++) {
+        clientPorts.add(freePort());
+        peers.add(freePort());
+        initial.add("m" + i + "=http://127.0.0.1:" + peers.get(i));
+      }
+      String token = "it-" + System.nanoTime();
+      for (int i = 0; i < size; i++) {
+        String client = "http://127.0.0.1:" + clientPorts.get(i);
+        String peer = "http://127.0.0.1:" + peers.get(i);
+        members.add(
+            start(
+                logDir.resolve("etcd-cluster-" + clientPorts.get(i) + ".log"),
+                binary("etcd"),
+                "--name",
+                "m" + i,
+                "--data-dir",
+                Files.createTempDirectory("etcd").toString(),
+                "--listen-client-urls",
+                client,
+                "--advertise-client-urls",
+                client,
+                "--listen-peer-urls",
+                peer,
+                "--initial-advertise-peer-urls",
+                peer,
+                "--initial-cluster",
+                String.join(",", initial),
+                "--initial-cluster-token",
+                token,
+                "--initial-cluster-state",
+                "new"));
+      }
+      for (int port : clientPorts) {
+        awaitPort(port, Duration.ofSeconds(15));
+      }
+    }
+
+    /** Every member's client URL, comma-separated (ETCD_ENDPOINTS). */
+    public String urls() {
+      return String.join(",", clientPorts.stream().map(p -> "http://127.0.0.1:" + p).toList());
+    }
+
+    /**
+     * The index of the member that leads the Raft group, as the members report it; -1 while none
+     * does.
+     */
+    public int leader() {
+      for (int i = 0; i < members.size(); i++) {
+        if (!members.get(i).isAlive()) {
+          continue;
+        }
+        try {
+          HttpResponse<String> r =
+              HTTP.send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              "http://127.0.0.1:" + clientPorts.get(i) + "/v3/maintenance/status"))
+                      .timeout(Duration.ofSeconds(2))
+                      .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+          JsonNode status = JSON.readTree(r.body());
+          String leader = status.path("leader").asText();
+          if (!leader.isEmpty()
+              && leader.equals(status.path("header").path("member_id").asText())) {
+            return i;
+          }
+        } catch (IOException e) {
+          // a member that does not answer is not the leader
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return -1;
+        }
+      }
+      return -1;
+    }
+
+    /** Kills member {@code i} at once (SIGKILL). */
+    public void kill(int i) throws InterruptedException {
+      members.get(i).destroyForcibly();
+      members.get(i).waitFor();
+    }
+
+    @Override
+    public void close() {
+      members.forEach(Servers::halt);
     }
   }
 }

@@ -93,6 +93,8 @@ final class Service implements AutoCloseable {
                     () -> !started ? "starting" : leading() ? "active" : "standby"));
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
+      // one rendering per poll; a stalled poll loop still gets fresh self metrics after 2 polls
+      web.renderOncePer(latest, poll.interval().multipliedBy(2));
     } catch (BindException e) {
       throw new UserError(
           "cannot listen on "

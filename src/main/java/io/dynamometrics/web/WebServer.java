@@ -14,6 +14,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,6 +25,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -54,6 +56,10 @@ public final class WebServer implements AutoCloseable {
   private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
 
   private final HttpServer server;
+  private final PrometheusRegistry registry;
+
+  /** What answers /metrics: the client's handler, or a {@link ScrapeCache} in front of it. */
+  private volatile HttpHandler scrape;
 
   private final ExecutorService pool;
 
@@ -91,6 +97,7 @@ public final class WebServer implements AutoCloseable {
       Map<String, HttpHandler> extra,
       WebConfig config)
       throws IOException {
+    this.registry = registry;
     InetSocketAddress address = new InetSocketAddress(host, port);
     if (config.tls() != null) {
       HttpsServer https = HttpsServer.create(address, 64);
@@ -102,7 +109,9 @@ public final class WebServer implements AutoCloseable {
     pool = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("http-", 0).factory());
     server.setExecutor(pool);
     Map<String, HttpHandler> handlers = new LinkedHashMap<>();
-    handlers.put("/metrics", limited(new MetricsHandler(registry)));
+    MetricsHandler client = new MetricsHandler(registry);
+    scrape = client;
+    handlers.put("/metrics", limited(ex -> scrape.handle(ex)));
     handlers.put("/healthz", ex -> text(ex, 200, "ok\n"));
     handlers.put(
         "/readyz",
@@ -198,6 +207,14 @@ public final class WebServer implements AutoCloseable {
         slots.release();
       }
     };
+  }
+
+  /**
+   * Renders /metrics once per {@code snapshot} (compared by identity) and format, and serves those
+   * bytes to every scrape until the snapshot changes or the rendering is {@code maxAge} old.
+   */
+  public void renderOncePer(Supplier<?> snapshot, Duration maxAge) {
+    scrape = new ScrapeCache(registry, snapshot, scrape, maxAge.toNanos());
   }
 
   /** The port actually bound (useful with port 0). */

@@ -570,21 +570,26 @@ public final class LoadHarness {
       Map<String, Long> sizes = new HashMap<>();
       for (int round = -3; round < samples; round++) { // three rounds of warm-up
         for (String[] k : kinds) {
-          HttpRequest.Builder req =
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                  .timeout(Duration.ofSeconds(30));
-          if (k[1] != null) {
-            req.header("Accept", k[1]);
-          }
-          if (k[2] != null) {
-            req.header("Accept-Encoding", k[2]);
-          }
-          long t0 = System.nanoTime();
-          HttpResponse<byte[]> r = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
-          double ms = (System.nanoTime() - t0) / 1e6;
+          // right after a poll: the first scrape of the new snapshot renders it, the second one
+          // (same snapshot, checked by the poll count) is served what the first rendered
+          long polls = awaitNextPoll(port);
+          Timed first = timedScrape(port, "/metrics", k[1], k[2]);
+          Timed again = timedScrape(port, "/metrics", k[1], k[2]);
+          boolean samePoll = polls(port) == polls;
+          // the client library's own handler on the same registry (debug=text renders everything
+          // through its writer, uncached), for the side by side
+          Timed client =
+              k[2] == null && k[1] == null
+                  ? timedScrape(port, "/metrics?debug=text", null, null)
+                  : null;
           if (round >= 0) {
-            times.computeIfAbsent(k[0], x -> new ArrayList<>()).add(ms);
-            sizes.put(k[0], (long) r.body().length);
+            record(times, sizes, k[0] + ", new snapshot", first);
+            if (samePoll) {
+              record(times, sizes, k[0] + ", snapshot already rendered", again);
+            }
+            if (client != null) {
+              record(times, sizes, "text, the client's handler (uncached)", client);
+            }
           }
         }
       }
@@ -610,6 +615,52 @@ public final class LoadHarness {
     }
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("scrape.json").toFile(), results);
     return results;
+  }
+
+  private record Timed(double ms, long bytes) {}
+
+  private static void record(
+      Map<String, List<Double>> times, Map<String, Long> sizes, String kind, Timed t) {
+    times.computeIfAbsent(kind, x -> new ArrayList<>()).add(t.ms());
+    sizes.put(kind, t.bytes());
+  }
+
+  /** One timed GET of {@code path}. */
+  private Timed timedScrape(int port, String path, String accept, String encoding)
+      throws Exception {
+    HttpRequest.Builder req =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30));
+    if (accept != null) {
+      req.header("Accept", accept);
+    }
+    if (encoding != null) {
+      req.header("Accept-Encoding", encoding);
+    }
+    long t0 = System.nanoTime();
+    HttpResponse<byte[]> r = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
+    return new Timed((System.nanoTime() - t0) / 1e6, r.body().length);
+  }
+
+  /** The service's poll count. */
+  private long polls(int port) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + port + "/api/v1/fleet?workers=false"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    return JSON.readTree(r.body()).path("status").path("polls").asLong();
+  }
+
+  /** Waits until the service publishes its next poll's snapshot; returns the new poll count. */
+  private long awaitNextPoll(int port) throws Exception {
+    long before = polls(port);
+    long now;
+    while ((now = polls(port)) == before) {
+      Thread.sleep(5); // the poll period is a second: look every 5 ms
+    }
+    return now;
   }
 
   private Run measure(int size, String url, Path logs, double baselineHeap) throws Exception {

@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,6 +35,8 @@ class MetricsEndpointTest {
   private final AtomicReference<FleetSnapshot> fleet = new AtomicReference<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private WebServer server;
+  private FleetState state;
+  private HitRates hitRates;
 
   @BeforeEach
   void start() throws Exception {
@@ -67,6 +70,9 @@ class MetricsEndpointTest {
     PrometheusRegistry registry = new PrometheusRegistry();
     registry.register(new FleetCollector(fleet::get, hitRates, () -> true));
     server = new WebServer("127.0.0.1", 0, registry, () -> true, Map.of());
+    server.renderOncePer(fleet::get, Duration.ofMinutes(1));
+    this.state = state;
+    this.hitRates = hitRates;
   }
 
   @AfterEach
@@ -75,7 +81,11 @@ class MetricsEndpointTest {
   }
 
   private HttpResponse<byte[]> get(String accept, boolean gzip) throws Exception {
-    var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"));
+    return get("/metrics", accept, gzip);
+  }
+
+  private HttpResponse<byte[]> get(String path, String accept, boolean gzip) throws Exception {
+    var b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path));
     if (accept != null) {
       b.header("Accept", accept);
     }
@@ -140,5 +150,32 @@ class MetricsEndpointTest {
             "llm_workers{component=\"Prefill \\\"Worker\\\"\\\\x\",endpoint=\"load\\nmetrics\",namespace=\"dynamo\"} 0.0");
     assertThat(body).doesNotContain("NaN");
     assertThat(body.lines().filter(l -> l.startsWith("llm_load_avg{"))).hasSize(1);
+  }
+
+  @Test
+  void aSnapshotIsRenderedOnceAndTheNextPollRendersAgain() throws Exception {
+    String isl =
+        "llm_kv_hit_rate_isl_blocks_total{component=\"MyComponent\",endpoint=\"my_endpoint\",namespace=\"dynamo\",worker_id=\"161\"} ";
+    String first = new String(get(null, false).body(), StandardCharsets.UTF_8);
+    assertThat(first).contains(isl + "80.0");
+    hitRates.record("dynamo", new HitRateEvent(161, 20, 0), 0);
+    // the same snapshot: the same bytes, plain and gzip
+    assertThat(new String(get(null, false).body(), StandardCharsets.UTF_8)).isEqualTo(first);
+    assertThat(
+            new String(
+                new GZIPInputStream(new ByteArrayInputStream(get(null, true).body()))
+                    .readAllBytes(),
+                StandardCharsets.UTF_8))
+        .isEqualTo(first);
+    // a filtered scrape goes to the client's handler, which reads the counters now
+    assertThat(
+            new String(
+                get("/metrics?name[]=llm_kv_hit_rate_isl_blocks_total", null, false).body(),
+                StandardCharsets.UTF_8))
+        .contains(isl + "100.0")
+        .doesNotContain("llm_kv_blocks_total");
+    // the next poll's snapshot is rendered afresh
+    fleet.set(state.snapshot(600_000_000, true));
+    assertThat(new String(get(null, false).body(), StandardCharsets.UTF_8)).contains(isl + "100.0");
   }
 }

@@ -77,7 +77,8 @@ final class Service implements AutoCloseable {
               return t == null ? 0 : t.refusals();
             },
             () -> leader.getAsBoolean());
-    registry.register(new FleetCollector(latest, hitRates, this::leading));
+    FleetCollector fleetSeries = new FleetCollector(latest, hitRates, this::leading);
+    registry.register(fleetSeries);
     history = new History(hitRates, HISTORY);
     Map<String, HttpHandler> pages =
         Map.of(
@@ -94,7 +95,7 @@ final class Service implements AutoCloseable {
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
       // one rendering per poll; a stalled poll loop still gets fresh self metrics after 2 polls
-      web.renderOncePer(latest, poll.interval().multipliedBy(2));
+      web.renderOncePer(latest, fleetSeries, poll.interval().multipliedBy(2));
     } catch (BindException e) {
       throw new UserError(
           "cannot listen on "

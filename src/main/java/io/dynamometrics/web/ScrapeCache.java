@@ -5,13 +5,20 @@ import com.sun.net.httpserver.HttpHandler;
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.expositionformats.OpenMetricsTextFormatWriter;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.zip.GZIPOutputStream;
@@ -27,6 +34,7 @@ import java.util.zip.GZIPOutputStream;
  */
 final class ScrapeCache implements HttpHandler {
   private final PrometheusRegistry registry;
+  private final Prerendered prerendered;
   private final Supplier<?> snapshot;
   private final HttpHandler fallback;
   private final long maxAgeNanos;
@@ -42,6 +50,10 @@ final class ScrapeCache implements HttpHandler {
   /** The renderings of one snapshot, by format. */
   private record Rendered(Object snapshot, long atNanos, Map<String, Body> bodies) {}
 
+  private interface Render {
+    byte[] bytes() throws IOException;
+  }
+
   /** One format's bytes, and its gzip form once someone asked for it. */
   private static final class Body {
     private final String contentType;
@@ -52,22 +64,16 @@ final class ScrapeCache implements HttpHandler {
       this.contentType = contentType;
     }
 
-    synchronized byte[] plain(
-        PrometheusRegistry registry, ExpositionFormatWriter writer, EscapingScheme escaping)
-        throws IOException {
+    synchronized byte[] plain(Render render) throws IOException {
       if (plain == null) { // the first scrape renders; concurrent ones wait for its bytes
-        ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
-        writer.write(out, registry.scrape(), escaping);
-        plain = out.toByteArray();
+        plain = render.bytes();
       }
       return plain;
     }
 
-    synchronized byte[] gzip(
-        PrometheusRegistry registry, ExpositionFormatWriter writer, EscapingScheme escaping)
-        throws IOException {
+    synchronized byte[] gzip(Render render) throws IOException {
       if (gzip == null) {
-        byte[] p = plain(registry, writer, escaping);
+        byte[] p = plain(render);
         ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(1024, p.length / 8));
         try (GZIPOutputStream z = new GZIPOutputStream(out, 1 << 16)) {
           z.write(p);
@@ -79,13 +85,19 @@ final class ScrapeCache implements HttpHandler {
   }
 
   /**
+   * @param prerendered families written ahead of the scrape, or {@code null}
    * @param snapshot the current fleet snapshot (compared by identity: a new object is a new poll)
    * @param fallback the client's handler, for what this one does not cache
    * @param maxAgeNanos how long one rendering may be served even if no poll replaced it
    */
   ScrapeCache(
-      PrometheusRegistry registry, Supplier<?> snapshot, HttpHandler fallback, long maxAgeNanos) {
+      PrometheusRegistry registry,
+      Prerendered prerendered,
+      Supplier<?> snapshot,
+      HttpHandler fallback,
+      long maxAgeNanos) {
     this.registry = registry;
+    this.prerendered = prerendered;
     this.snapshot = snapshot;
     this.fallback = fallback;
     this.maxAgeNanos = maxAgeNanos;
@@ -115,8 +127,8 @@ final class ScrapeCache implements HttpHandler {
     Body body =
         r.bodies().computeIfAbsent(contentType + "|" + escaping, k -> new Body(contentType));
     boolean gzip = acceptsGzip(ex.getRequestHeaders().get("Accept-Encoding"));
-    byte[] bytes =
-        gzip ? body.gzip(registry, writer, escaping) : body.plain(registry, writer, escaping);
+    Render render = () -> render(writer, escaping);
+    byte[] bytes = gzip ? body.gzip(render) : body.plain(render);
     try (ex) {
       ex.getResponseHeaders().set("Content-Type", body.contentType);
       if (gzip) {
@@ -131,6 +143,49 @@ final class ScrapeCache implements HttpHandler {
       }
     }
   }
+
+  /**
+   * The whole exposition in {@code writer}'s format: the families written ahead as they are, merged
+   * by name with the registry's other families, written by the client's writer (one family at a
+   * time, so that the order is the client's). Formats other than the two text ones are the client's
+   * alone.
+   */
+  private byte[] render(ExpositionFormatWriter writer, EscapingScheme escaping) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
+    boolean openMetrics = writer instanceof OpenMetricsTextFormatWriter;
+    List<Prerendered.Family> ahead =
+        prerendered == null || !(openMetrics || writer instanceof PrometheusTextFormatWriter)
+            ? List.of()
+            : prerendered.families();
+    if (ahead.isEmpty()) {
+      writer.write(out, registry.scrape(), escaping);
+      return out.toByteArray();
+    }
+    Set<String> aheadNames = new HashSet<>();
+    ahead.forEach(f -> aheadNames.add(f.name()));
+    MetricSnapshots rest = registry.scrape(name -> !aheadNames.contains(name));
+    ByteArrayOutputStream one = new ByteArrayOutputStream(4096);
+    int i = 0;
+    for (MetricSnapshot s : rest) {
+      String name = s.getMetadata().getPrometheusName();
+      for (; i < ahead.size() && ahead.get(i).name().compareTo(name) < 0; i++) {
+        out.write(openMetrics ? ahead.get(i).openMetrics() : ahead.get(i).text());
+      }
+      one.reset();
+      writer.write(one, MetricSnapshots.of(s), escaping);
+      // each OpenMetrics rendering ends the exposition; only the last one may
+      out.write(one.toByteArray(), 0, one.size() - (openMetrics ? EOF.length : 0));
+    }
+    for (; i < ahead.size(); i++) {
+      out.write(openMetrics ? ahead.get(i).openMetrics() : ahead.get(i).text());
+    }
+    if (openMetrics) {
+      out.write(EOF);
+    }
+    return out.toByteArray();
+  }
+
+  private static final byte[] EOF = "# EOF\n".getBytes(StandardCharsets.US_ASCII);
 
   private static boolean acceptsGzip(List<String> headers) {
     if (headers == null) {

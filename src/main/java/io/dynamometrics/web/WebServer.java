@@ -212,9 +212,11 @@ public final class WebServer implements AutoCloseable {
   /**
    * Renders /metrics once per {@code snapshot} (compared by identity) and format, and serves those
    * bytes to every scrape until the snapshot changes or the rendering is {@code maxAge} old.
+   *
+   * @param prerendered families the text formats take as written ahead, or {@code null}
    */
-  public void renderOncePer(Supplier<?> snapshot, Duration maxAge) {
-    scrape = new ScrapeCache(registry, snapshot, scrape, maxAge.toNanos());
+  public void renderOncePer(Supplier<?> snapshot, Prerendered prerendered, Duration maxAge) {
+    scrape = new ScrapeCache(registry, prerendered, snapshot, scrape, maxAge.toNanos());
   }
 
   /** The port actually bound (useful with port 0). */

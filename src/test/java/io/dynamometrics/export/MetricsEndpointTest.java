@@ -68,9 +68,10 @@ class MetricsEndpointTest {
     hitRates.record("dynamo", new HitRateEvent(161, 16, 0), 0);
     hitRates.update(snapshot, 0);
     PrometheusRegistry registry = new PrometheusRegistry();
-    registry.register(new FleetCollector(fleet::get, hitRates, () -> true));
+    FleetCollector collector = new FleetCollector(fleet::get, hitRates, () -> true);
+    registry.register(collector);
     server = new WebServer("127.0.0.1", 0, registry, () -> true, Map.of());
-    server.renderOncePer(fleet::get, Duration.ofMinutes(1));
+    server.renderOncePer(fleet::get, collector, Duration.ofMinutes(1));
     this.state = state;
     this.hitRates = hitRates;
   }

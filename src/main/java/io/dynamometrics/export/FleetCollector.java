@@ -13,6 +13,7 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -21,8 +22,9 @@ import java.util.function.Supplier;
  * The fleet series of metrics.md from the latest snapshot: a worker that left the snapshot has no
  * series, by construction. The snapshot's gauges ({@link FleetSeries}) are built once per snapshot,
  * as the client's snapshots (for protobuf, push and filtered scrapes) or as exposition text ({@link
- * #families()}, for the text scrapes), whichever is asked for; the hit-rate counters, which move
- * between polls, are read at each collect. It only reads immutable data, so concurrent scrapes are
+ * #families()}, for the text scrapes), whichever is asked for. The hit-rate counters, which move
+ * between polls, are read at each collect; as text they are written with the snapshot's gauges, as
+ * of the first scrape of that snapshot. It only reads immutable data, so concurrent scrapes are
  * safe and never wait for a poll.
  */
 public final class FleetCollector implements MultiCollector, Prerendered {
@@ -59,9 +61,10 @@ public final class FleetCollector implements MultiCollector, Prerendered {
       return snapshots;
     }
 
-    synchronized List<Family> families(FleetText text) {
+    /** With the hit-rate counters as of the first call: a scrape renders a poll once. */
+    synchronized List<Family> families(FleetText text, HitRates hitRates) {
       if (families == null) {
-        families = text.render(source);
+        families = text.render(source, hitRates.read());
       }
       return families;
     }
@@ -96,14 +99,18 @@ public final class FleetCollector implements MultiCollector, Prerendered {
         }
       }
     }
-    hitRateFamilies(out);
-    out.removeIf(s -> !includedNames.test(s.getMetadata().getPrometheusName()));
+    hitRateFamilies(out, includedNames);
     return new MetricSnapshots(out);
   }
 
   @Override
   public List<Family> families() {
-    return leader.getAsBoolean() ? current().families(text) : List.of();
+    return leader.getAsBoolean() ? current().families(text, hitRates) : List.of();
+  }
+
+  @Override
+  public Set<String> names() {
+    return FleetSeries.ALL_NAMES;
   }
 
   /** The snapshot's gauges as the client's snapshots. */
@@ -135,33 +142,21 @@ public final class FleetCollector implements MultiCollector, Prerendered {
     return List.copyOf(out);
   }
 
-  /** The hit-rate counters, which move between polls, read at each scrape. */
-  private void hitRateFamilies(List<MetricSnapshot> out) {
-    var isl =
-        new Families.Counter(
-            "llm_kv_hit_rate_isl_blocks",
-            "Input-sequence blocks routed to the worker, from KV hit-rate events.");
-    var overlap =
-        new Families.Counter(
-            "llm_kv_hit_rate_overlap_blocks",
-            "Routed input blocks already cached on the worker, from KV hit-rate events.");
-    for (HitRates.Counter c : hitRates.read()) {
-      Target t = c.target();
-      Labels labels =
-          Labels.of(
-              "namespace",
-              t.namespace(),
-              "component",
-              t.component(),
-              "endpoint",
-              t.endpoint(),
-              "worker_id",
-              Long.toString(c.workerId()));
-      isl.add(labels, c.islBlocks());
-      overlap.add(labels, c.overlapBlocks());
+  /** The hit-rate counters, which move between polls, read at each collect. */
+  private void hitRateFamilies(List<MetricSnapshot> out, Predicate<String> includedNames) {
+    List<FleetSeries.WorkerCounter> wanted =
+        FleetSeries.HIT_RATES.stream().filter(c -> includedNames.test(c.name())).toList();
+    if (wanted.isEmpty()) {
+      return;
     }
-
-    isl.addTo(out);
-    overlap.addTo(out);
+    List<Families.Counter> families = new ArrayList<>();
+    wanted.forEach(c -> families.add(new Families.Counter(c.name(), c.help())));
+    for (HitRates.Counter c : hitRates.read()) {
+      Labels labels = FleetText.counterLabels(c);
+      for (int i = 0; i < wanted.size(); i++) {
+        families.get(i).add(labels, wanted.get(i).value().applyAsDouble(c));
+      }
+    }
+    families.forEach(f -> f.addTo(out));
   }
 }

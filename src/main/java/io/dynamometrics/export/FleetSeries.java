@@ -2,14 +2,16 @@ package io.dynamometrics.export;
 
 import io.dynamometrics.fleet.Aggregates;
 import io.dynamometrics.fleet.EndpointFleet;
+import io.dynamometrics.fleet.HitRates;
 import io.dynamometrics.fleet.Worker;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The gauges of metrics.md that come from a fleet snapshot, defined once for both ways they are
- * written: the client library's snapshots (protobuf, push, filtered scrapes) and {@link FleetText}.
- * A value of {@code NaN} means "none" and writes no sample.
+ * The fleet series of metrics.md, defined once for both ways they are written: the client library's
+ * snapshots (protobuf, push, filtered scrapes) and {@link FleetText}. The gauges come from a fleet
+ * snapshot, the counters from the hit-rate events. A value of {@code NaN} means "none" and writes
+ * no sample.
  */
 final class FleetSeries {
   private FleetSeries() {}
@@ -19,6 +21,24 @@ final class FleetSeries {
 
   /** A gauge with one sample per endpoint. */
   record EndpointGauge(String name, String help, ToDoubleFunction<EndpointFleet> value) {}
+
+  /**
+   * A counter with one sample per worker that routed events named, from {@link HitRates}.
+   *
+   * @param name without the {@code _total} suffix, which the exposition adds
+   */
+  record WorkerCounter(String name, String help, ToDoubleFunction<HitRates.Counter> value) {}
+
+  static final List<WorkerCounter> HIT_RATES =
+      List.of(
+          new WorkerCounter(
+              "llm_kv_hit_rate_isl_blocks",
+              "Input-sequence blocks routed to the worker, from KV hit-rate events.",
+              HitRates.Counter::islBlocks),
+          new WorkerCounter(
+              "llm_kv_hit_rate_overlap_blocks",
+              "Routed input blocks already cached on the worker, from KV hit-rate events.",
+              HitRates.Counter::overlapBlocks));
 
   static final List<WorkerGauge> WORKER =
       List.of(
@@ -100,11 +120,16 @@ final class FleetSeries {
               "Stats replies in the last poll of the endpoint.",
               e -> e.poll().replies()));
 
-  /** Every name above. */
+  /** Every gauge name above (the counters move between polls). */
   static final List<String> NAMES =
       java.util.stream.Stream.concat(
               WORKER.stream().map(WorkerGauge::name), ENDPOINT.stream().map(EndpointGauge::name))
           .toList();
+
+  /** Every family name: the gauges and the counters (without {@code _total}). */
+  static final java.util.Set<String> ALL_NAMES =
+      java.util.stream.Stream.concat(NAMES.stream(), HIT_RATES.stream().map(WorkerCounter::name))
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private static double aggregate(EndpointFleet e, ToDoubleFunction<Aggregates> f) {
     Aggregates a = e.aggregates();

@@ -2,10 +2,12 @@ package io.dynamometrics.export;
 
 import io.dynamometrics.fleet.EndpointFleet;
 import io.dynamometrics.fleet.FleetSnapshot;
+import io.dynamometrics.fleet.HitRates;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.fleet.Worker;
 import io.dynamometrics.fleet.WorkerKey;
 import io.dynamometrics.web.Prerendered.Family;
+import io.dynamometrics.wire.ForwardPassMetrics;
 import io.prometheus.metrics.model.snapshots.Labels;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -36,8 +38,11 @@ final class FleetText {
   private Map<WorkerRef, Selector> workers = new HashMap<>();
   private Map<Target, Selector> endpoints = new HashMap<>();
 
-  /** The snapshot's families, sorted by name; families without a sample are left out. */
-  synchronized List<Family> render(FleetSnapshot snapshot) {
+  /**
+   * The snapshot's gauges and the hit-rate {@code counters}, sorted by name; families without a
+   * sample are left out.
+   */
+  synchronized List<Family> render(FleetSnapshot snapshot, List<HitRates.Counter> counters) {
     Map<WorkerRef, Selector> nextWorkers = new HashMap<>(workers.size() * 2);
     Map<Target, Selector> nextEndpoints = new HashMap<>();
     List<Row<Worker>> workerRows = new ArrayList<>();
@@ -60,13 +65,34 @@ final class FleetText {
         workerRows.add(new Row<>(ws, w));
       }
     }
+    List<Row<HitRates.Counter>> counterRows = new ArrayList<>(counters.size());
+    for (HitRates.Counter c : counters) {
+      WorkerRef ref =
+          new WorkerRef(c.target(), new WorkerKey(c.workerId(), ForwardPassMetrics.NO_RANK));
+      Selector cs = nextWorkers.get(ref);
+      if (cs == null) {
+        cs = workers.get(ref);
+      }
+      if (cs == null) {
+        cs = selector(counterLabels(c));
+      }
+      nextWorkers.put(ref, cs);
+      counterRows.add(new Row<>(cs, c));
+    }
     workers = nextWorkers; // departed workers' selectors go with the old map
     endpoints = nextEndpoints;
     workerRows.sort(BY_LABELS);
     endpointRows.sort(BY_LABELS);
+    counterRows.sort(BY_LABELS);
 
     List<Family> out = new ArrayList<>();
-    Buffer samples = new Buffer(workerRows.size() * 96 + 256);
+    // a sample line: the name, the label set, a number; sized for the largest family at once
+    int longest = 0;
+    for (Row<Worker> r : workerRows) {
+      longest = Math.max(longest, r.selector().bytes().length);
+    }
+    Buffer samples =
+        new Buffer(Math.max(workerRows.size(), counterRows.size()) * (longest + 64) + 256);
     for (FleetSeries.WorkerGauge g : FleetSeries.WORKER) {
       samples.reset();
       byte[] name = ascii(g.name());
@@ -83,6 +109,14 @@ final class FleetText {
       }
       family(out, g.name(), g.help(), samples);
     }
+    for (FleetSeries.WorkerCounter c : FleetSeries.HIT_RATES) {
+      samples.reset();
+      byte[] name = ascii(c.name() + "_total");
+      for (Row<HitRates.Counter> r : counterRows) {
+        sample(samples, name, r.selector(), c.value().applyAsDouble(r.source()));
+      }
+      counterFamily(out, c.name(), c.help(), samples);
+    }
     out.sort(Comparator.comparing(Family::name));
     return out;
   }
@@ -95,6 +129,11 @@ final class FleetText {
   static Labels workerLabels(Target t, WorkerKey k) {
     Labels l = endpointLabels(t).add("worker_id", Long.toString(k.workerId()));
     return k.hasRank() ? l.add("dp_rank", Integer.toString(k.dpRank())) : l;
+  }
+
+  /** A hit-rate counter's labels: the worker's, without a rank (events name none). */
+  static Labels counterLabels(HitRates.Counter c) {
+    return endpointLabels(c.target()).add("worker_id", Long.toString(c.workerId()));
   }
 
   private static void sample(Buffer out, byte[] name, Selector s, double value) {
@@ -115,21 +154,41 @@ final class FleetText {
   }
 
   private static void family(List<Family> out, String name, String help, Buffer samples) {
+    add(out, name, name, name, "gauge", help, samples);
+  }
+
+  /** A counter: text 0.0.4 names the family with {@code _total}, OpenMetrics without. */
+  private static void counterFamily(List<Family> out, String name, String help, Buffer samples) {
+    add(out, name, name + "_total", name, "counter", help, samples);
+  }
+
+  private static void add(
+      List<Family> out,
+      String name,
+      String textName,
+      String openMetricsName,
+      String type,
+      String help,
+      Buffer samples) {
     if (samples.size() == 0) {
       return;
     }
-    byte[] helpLine =
-        ("# HELP " + name + " " + escapeHelp(help) + "\n").getBytes(StandardCharsets.UTF_8);
-    byte[] typeLine = ascii("# TYPE " + name + " gauge\n");
-    Buffer text = new Buffer(helpLine.length + typeLine.length + samples.size());
-    text.write(helpLine);
-    text.write(typeLine);
-    text.append(samples);
-    Buffer om = new Buffer(helpLine.length + typeLine.length + samples.size());
-    om.write(typeLine);
-    om.write(helpLine);
-    om.append(samples);
-    out.add(new Family(name, text.toByteArray(), om.toByteArray()));
+    String escaped = escapeHelp(help);
+    byte[] text =
+        ("# HELP " + textName + " " + escaped + "\n# TYPE " + textName + " " + type + "\n")
+            .getBytes(StandardCharsets.UTF_8);
+    byte[] openMetrics =
+        ("# TYPE "
+                + openMetricsName
+                + " "
+                + type
+                + "\n# HELP "
+                + openMetricsName
+                + " "
+                + escaped
+                + "\n")
+            .getBytes(StandardCharsets.UTF_8);
+    out.add(new Family(name, text, openMetrics, samples.toByteArray()));
   }
 
   /**
@@ -178,10 +237,6 @@ final class FleetText {
     @Override
     public void write(byte[] b) {
       write(b, 0, b.length);
-    }
-
-    void append(Buffer other) {
-      write(other.buf, 0, other.count);
     }
 
     void ascii(String s) {

@@ -10,7 +10,6 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -40,15 +39,20 @@ public final class Exposition {
       writer.write(out, registry.scrape(), escaping);
       return out.toByteArray();
     }
-    Set<String> aheadNames = new HashSet<>();
-    ahead.forEach(f -> aheadNames.add(f.name()));
+    Set<String> aheadNames = prerendered.names();
+    int size = 1 << 16; // the registry's own families are small
+    for (Prerendered.Family f : ahead) {
+      size += f.header(openMetrics).length + f.samples().length;
+    }
+    out = new ByteArrayOutputStream(size); // one copy of the fleet's bytes, not one per doubling
     MetricSnapshots rest = registry.scrape(name -> !aheadNames.contains(name));
     ByteArrayOutputStream one = new ByteArrayOutputStream(4096);
     int i = 0;
     for (MetricSnapshot s : rest) {
       String name = s.getMetadata().getPrometheusName();
       for (; i < ahead.size() && ahead.get(i).name().compareTo(name) < 0; i++) {
-        out.write(openMetrics ? ahead.get(i).openMetrics() : ahead.get(i).text());
+        out.write(ahead.get(i).header(openMetrics));
+        out.write(ahead.get(i).samples());
       }
       one.reset();
       writer.write(one, MetricSnapshots.of(s), escaping);
@@ -56,7 +60,8 @@ public final class Exposition {
       out.write(one.toByteArray(), 0, one.size() - (openMetrics ? EOF.length : 0));
     }
     for (; i < ahead.size(); i++) {
-      out.write(openMetrics ? ahead.get(i).openMetrics() : ahead.get(i).text());
+      out.write(ahead.get(i).header(openMetrics));
+      out.write(ahead.get(i).samples());
     }
     if (openMetrics) {
       out.write(EOF);

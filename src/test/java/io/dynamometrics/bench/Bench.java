@@ -86,6 +86,14 @@ public final class Bench implements Callable<Integer> {
   int footprintRounds;
 
   @Option(
+      names = "--footprint-variant",
+      paramLabel = "NAME=OPTIONS",
+      description =
+          "With --footprint-rounds: also launch with DYNAMO_METRICS_JAVA_OPTS=OPTIONS (which replaces "
+              + "the launcher's defaults), reported as NAME; repeatable.")
+  Map<String, String> footprintVariants = new LinkedHashMap<>();
+
+  @Option(
       names = "--scrape-workers",
       defaultValue = "0",
       paramLabel = "N",
@@ -168,12 +176,13 @@ public final class Bench implements Callable<Integer> {
       Map<String, String> variants = new LinkedHashMap<>();
       variants.put("java -jar, no options", "");
       variants.put("launcher defaults", null);
+      variants.putAll(footprintVariants);
       for (LoadHarness.Footprint f :
           harness.footprint(100, variants, Duration.ofSeconds(30), footprintRounds)) {
         System.out.println(
             String.format(
                 Locale.ROOT,
-                "footprint: %-24s ready %5.0f ms, %6.1f MiB resident",
+                "footprint: %-32s ready %5.0f ms, %6.1f MiB resident",
                 f.variant(),
                 f.readyMs(),
                 f.rssMib()));

@@ -197,6 +197,12 @@ public class ScrapeBenchmark {
     return Exposition.render(oursNewSnapshot, newSnapshotCollector, text, ESCAPING);
   }
 
+  /** The fleet's gauges of a new snapshot written ahead by FleetText, alone. */
+  @Benchmark
+  public Object aheadFamiliesNewSnapshot() {
+    return newSnapshotCollector.families();
+  }
+
   @Benchmark
   public byte[] aheadOpenMetricsNewSnapshot() throws IOException {
     return Exposition.render(oursNewSnapshot, newSnapshotCollector, openMetrics, ESCAPING);

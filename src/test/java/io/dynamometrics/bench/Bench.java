@@ -98,8 +98,10 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "0",
       paramLabel = "N",
       description =
-          "Times /metrics over HTTP against N live workers, text, OpenMetrics and gzip, 20 samples "
-              + "each; writes scrape.json; 0 skips it (default: ${DEFAULT-VALUE}).")
+          "Times /metrics over HTTP against N live workers, text, OpenMetrics and gzip, each as "
+              + "the first scrape after a poll (it renders) and the second (the same poll: cached "
+              + "bytes), and the client library's own handler beside them, 20 samples each; writes "
+              + "scrape.json; 0 skips it (default: ${DEFAULT-VALUE}).")
   int scrapeWorkers;
 
   @Option(

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Writes the {@link FleetSeries} of a snapshot as exposition text, byte for byte what the client
@@ -94,27 +95,15 @@ final class FleetText {
     Buffer samples =
         new Buffer(Math.max(workerRows.size(), counterRows.size()) * (longest + 64) + 256);
     for (FleetSeries.WorkerGauge g : FleetSeries.WORKER) {
-      samples.reset();
-      byte[] name = ascii(g.name());
-      for (Row<Worker> r : workerRows) {
-        sample(samples, name, r.selector(), g.value().applyAsDouble(r.source()));
-      }
+      samples(samples, g.name(), workerRows, g.value());
       family(out, g.name(), g.help(), samples);
     }
     for (FleetSeries.EndpointGauge g : FleetSeries.ENDPOINT) {
-      samples.reset();
-      byte[] name = ascii(g.name());
-      for (Row<EndpointFleet> r : endpointRows) {
-        sample(samples, name, r.selector(), g.value().applyAsDouble(r.source()));
-      }
+      samples(samples, g.name(), endpointRows, g.value());
       family(out, g.name(), g.help(), samples);
     }
     for (FleetSeries.WorkerCounter c : FleetSeries.HIT_RATES) {
-      samples.reset();
-      byte[] name = ascii(c.name() + "_total");
-      for (Row<HitRates.Counter> r : counterRows) {
-        sample(samples, name, r.selector(), c.value().applyAsDouble(r.source()));
-      }
+      samples(samples, c.name() + "_total", counterRows, c.value());
       counterFamily(out, c.name(), c.help(), samples);
     }
     out.sort(Comparator.comparing(Family::name));
@@ -134,6 +123,16 @@ final class FleetText {
   /** A hit-rate counter's labels: the worker's, without a rank (events name none). */
   static Labels counterLabels(HitRates.Counter c) {
     return endpointLabels(c.target()).add("worker_id", Long.toString(c.workerId()));
+  }
+
+  /** {@code out} emptied, then one sample line per row that has a value. */
+  private static <T> void samples(
+      Buffer out, String name, List<Row<T>> rows, ToDoubleFunction<T> value) {
+    out.reset();
+    byte[] nameBytes = ascii(name);
+    for (Row<T> r : rows) {
+      sample(out, nameBytes, r.selector(), value.applyAsDouble(r.source()));
+    }
   }
 
   private static void sample(Buffer out, byte[] name, Selector s, double value) {

@@ -122,37 +122,18 @@ class HelmChartIT {
 
   @Test
   void aTypoInValuesFailsTheInstallNamingIt() throws Exception {
-    Run typo = exec(helm, "template", "dm", CHART.toString(), "--set", "replica=3");
-    assertThat(typo.exit()).isNotZero();
-    assertThat(typo.output())
-        .contains("values don't meet the specifications of the schema")
-        .contains("additional properties 'replica' not allowed");
-    Run format = exec(helm, "template", "dm", CHART.toString(), "--set", "log.format=xml");
-    assertThat(format.exit()).isNotZero();
-    assertThat(format.output()).contains("at '/log/format': value must be one of 'json', 'text'");
-    Run secret =
-        exec(
-            helm,
-            "template",
-            "dm",
-            CHART.toString(),
-            "--set",
-            "nats.servers[0]=nats://u:pw@nats:4222");
-    assertThat(secret.exit()).isNotZero();
-    assertThat(secret.output()).contains("/nats/servers/0");
-    Run twoActive = exec(helm, "template", "dm", CHART.toString(), "--set", "etcd.enabled=false");
-    assertThat(twoActive.exit()).isNotZero();
-    assertThat(twoActive.output()).contains("replicas > 1 needs etcd.enabled");
-    Run half =
-        exec(
-            helm,
-            "template",
-            "dm",
-            CHART.toString(),
-            "--set",
-            "targets[0].name=a,targets[0].component=X");
-    assertThat(half.exit()).isNotZero();
-    assertThat(half.output()).contains("targets[a]: component without endpoint");
+    refused("replica=3", "additional properties 'replica' not allowed");
+    refused("log.format=xml", "at '/log/format': value must be one of 'json', 'text'");
+    refused("nats.servers[0]=nats://u:pw@nats:4222", "at '/nats/servers/0'");
+    refused("etcd.enabled=false", "replicas > 1 needs etcd.enabled");
+    refused("targets[0].name=a,targets[0].component=X", "targets[a]: component without endpoint");
+  }
+
+  /** {@code helm template} with {@code --set set} fails, saying {@code message}. */
+  private void refused(String set, String message) throws Exception {
+    Run r = exec(helm, "template", "dm", CHART.toString(), "--set", set);
+    assertThat(r.exit()).as(set).isNotZero();
+    assertThat(r.output()).as(set).contains(message);
   }
 
   @Test

@@ -95,7 +95,7 @@ final class Service implements AutoCloseable {
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
       // one rendering per poll; a stalled poll loop still gets fresh self metrics after 2 polls
-      web.renderOncePer(latest, fleetSeries, poll.interval().multipliedBy(2));
+      web.renderOncePer(latest, fleetSeries, poll.interval().multipliedBy(2), self::rendered);
     } catch (BindException e) {
       throw new UserError(
           "cannot listen on "
@@ -144,6 +144,7 @@ final class Service implements AutoCloseable {
     all.add(s -> hitRates.update(s, System.nanoTime()));
     all.add(history);
     all.add(workerKv);
+    all.add(s -> web.published(s, poll.interval())); // last: the counters are updated by then
     PollLoop loop =
         new PollLoop(
             transport,

@@ -26,6 +26,7 @@ public final class SelfMetrics implements PollObserver {
   private final Counter events;
   private final Counter eventsDropped;
   private final Counter pushes;
+  private final Counter renders;
   private final Counter overLimit;
   private volatile LongSupplier transportDrops = () -> 0;
   private volatile String transportDropsNamespace = "";
@@ -90,6 +91,16 @@ public final class SelfMetrics implements PollObserver {
             .help("Pushgateway pushes by result.")
             .labelNames("result")
             .register(registry);
+    renders =
+        Counter.builder()
+            .name("dynamo_metrics_scrape_renders")
+            .help(
+                "Renderings of /metrics (one per poll and format at most): ahead of a scrape"
+                    + " expected before the next poll, or on the scrape that asked first.")
+            .labelNames("when")
+            .register(registry);
+    renders.labelValues("ahead");
+    renders.labelValues("on_scrape");
     // Known label values start at 0, so rate() works from the first scrape and dashboards show 0,
     // not "no data".
     for (String reason :
@@ -190,6 +201,11 @@ public final class SelfMetrics implements PollObserver {
             + " not exported: the endpoint already has --max-workers workers",
         Field.of("endpoint", target.toString()),
         Field.of("refused", refused));
+  }
+
+  /** A rendering of /metrics was made, {@code ahead} of an expected scrape or {@code on_scrape}. */
+  public void rendered(String when) {
+    renders.labelValues(when).inc();
   }
 
   /** Starts both push results at 0 (push mode is on). */

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
@@ -40,6 +43,13 @@ final class ScrapeCache implements HttpHandler {
           "(?:^|&)(?:name(?:\\[]|%5[Bb]%5[Dd])|debug)=", java.util.regex.Pattern.CASE_INSENSITIVE);
 
   private volatile Rendered current;
+  private final Map<String, Demand> demand = new ConcurrentHashMap<>();
+  private final Consumer<String> rendered;
+
+  /** Renders ahead of expected scrapes, one at a time, never on the poll thread. */
+  private final ExecutorService ahead =
+      Executors.newSingleThreadExecutor(
+          Thread.ofPlatform().daemon().name("render-ahead").factory());
 
   /** The renderings of one snapshot, by format. */
   private record Rendered(Object snapshot, long atNanos, Map<String, Body> bodies) {}
@@ -83,22 +93,119 @@ final class ScrapeCache implements HttpHandler {
    * @param snapshot the current fleet snapshot (compared by identity: a new object is a new poll)
    * @param fallback the client's handler, for what this one does not cache
    * @param maxAgeNanos how long one rendering may be served even if no poll replaced it
+   * @param rendered told of each rendering: {@code ahead} of an expected scrape, or {@code
+   *     on_scrape}
    */
   ScrapeCache(
       PrometheusRegistry registry,
       Prerendered prerendered,
       Supplier<?> snapshot,
       HttpHandler fallback,
-      long maxAgeNanos) {
+      long maxAgeNanos,
+      Consumer<String> rendered) {
     this.registry = registry;
     this.prerendered = prerendered;
     this.snapshot = snapshot;
     this.fallback = fallback;
     this.maxAgeNanos = maxAgeNanos;
+    this.rendered = rendered;
+  }
+
+  /** Stops rendering ahead. */
+  void close() {
+    ahead.shutdownNow();
+  }
+
+  /**
+   * The renderings of {@code now}: the current ones, or new ones if they are of another snapshot.
+   */
+  @SuppressWarnings("ReferenceEquality") // the very snapshot object a rendering was made from
+  private Rendered rendering(Object now, long t) {
+    Rendered r = current;
+    if (r == null || r.snapshot() != now || t - r.atNanos() > maxAgeNanos) {
+      r = new Rendered(now, t, new ConcurrentHashMap<>());
+      current = r; // a racing scrape may start its own; both serve what they rendered
+    }
+    return r;
+  }
+
+  private byte[] render(ExpositionFormatWriter writer, EscapingScheme escaping, String when)
+      throws IOException {
+    rendered.accept(when);
+    return Exposition.render(registry, prerendered, writer, escaping);
+  }
+
+  /**
+   * A new poll's {@code snapshot} is out: renders it now, off the scrape path, in each format whose
+   * scraper is expected back before the next poll (its last scrape plus its interval). A scraper
+   * that comes every few polls thus finds its poll rendered, and no rendering is made that no
+   * scrape is expected to read.
+   */
+  void published(Object snapshot, long pollIntervalNanos) {
+    long now = System.nanoTime();
+    for (Demand d : demand.values()) {
+      if (d.expectedBefore(now, now + pollIntervalNanos)) {
+        ahead.execute(
+            () -> {
+              Body body =
+                  rendering(snapshot, System.nanoTime())
+                      .bodies()
+                      .computeIfAbsent(
+                          d.contentType + "|" + d.escaping, k -> new Body(d.contentType));
+              Render render = () -> render(d.writer, d.escaping, "ahead");
+              try {
+                if (d.gzip) {
+                  body.gzip(render);
+                } else {
+                  body.plain(render);
+                }
+              } catch (IOException | RuntimeException e) {
+                // the scrape renders it then, and reports what goes wrong
+              }
+            });
+      }
+    }
+  }
+
+  /** How one format is scraped: when last, how often, whether compressed. */
+  private static final class Demand {
+    final ExpositionFormatWriter writer;
+    final EscapingScheme escaping;
+    final String contentType;
+    volatile long lastNanos;
+    volatile long intervalNanos;
+    volatile boolean gzip;
+
+    Demand(ExpositionFormatWriter writer, EscapingScheme escaping, String contentType) {
+      this.writer = writer;
+      this.escaping = escaping;
+      this.contentType = contentType;
+    }
+
+    synchronized void scraped(long t, boolean gzip) {
+      if (lastNanos != 0) {
+        intervalNanos = t - lastNanos;
+      }
+      lastNanos = t;
+      this.gzip = gzip;
+    }
+
+    /** Whether the next scrape, at the interval seen last, falls in [{@code from}, {@code to}). */
+    boolean expectedBefore(long from, long to) {
+      long interval = intervalNanos;
+      long last = lastNanos;
+      if (interval <= 0 || from - last > 3 * interval) {
+        return false; // no regular scraper (yet, or any more)
+      }
+      long next = last + interval;
+      while (next < from) {
+        next += interval;
+      }
+      return next < to;
+    }
   }
 
   @Override
-  @SuppressWarnings("ReferenceEquality") // the very snapshot object a rendering was made from
   public void handle(HttpExchange ex) throws IOException {
     String query = ex.getRequestURI().getRawQuery();
     String method = ex.getRequestMethod();
@@ -111,17 +218,13 @@ final class ScrapeCache implements HttpHandler {
     ExpositionFormatWriter writer = formats.findWriter(accept);
     EscapingScheme escaping = EscapingScheme.fromAcceptHeader(accept);
     String contentType = writer.getContentType();
-    Object now = snapshot.get();
     long t = System.nanoTime();
-    Rendered r = current;
-    if (r == null || r.snapshot() != now || t - r.atNanos() > maxAgeNanos) {
-      r = new Rendered(now, t, new ConcurrentHashMap<>());
-      current = r; // a racing scrape may start its own; both serve what they rendered
-    }
-    Body body =
-        r.bodies().computeIfAbsent(contentType + "|" + escaping, k -> new Body(contentType));
+    String key = contentType + "|" + escaping;
     boolean gzip = acceptsGzip(ex.getRequestHeaders().get("Accept-Encoding"));
-    Render render = () -> Exposition.render(registry, prerendered, writer, escaping);
+    demand.computeIfAbsent(key, k -> new Demand(writer, escaping, contentType)).scraped(t, gzip);
+    Body body =
+        rendering(snapshot.get(), t).bodies().computeIfAbsent(key, k -> new Body(contentType));
+    Render render = () -> render(writer, escaping, "on_scrape");
     byte[] bytes = gzip ? body.gzip(render) : body.plain(render);
     try (ex) {
       ex.getResponseHeaders().set("Content-Type", body.contentType);

@@ -61,6 +61,8 @@ public final class WebServer implements AutoCloseable {
   /** What answers /metrics: the client's handler, or a {@link ScrapeCache} in front of it. */
   private volatile HttpHandler scrape;
 
+  private volatile ScrapeCache cache;
+
   private final ExecutorService pool;
 
   private static ScheduledThreadPoolExecutor watchdog() {
@@ -214,9 +216,27 @@ public final class WebServer implements AutoCloseable {
    * bytes to every scrape until the snapshot changes or the rendering is {@code maxAge} old.
    *
    * @param prerendered families the text formats take as written ahead, or {@code null}
+   * @param rendered told of each rendering: {@code ahead} of an expected scrape, or {@code
+   *     on_scrape}
    */
-  public void renderOncePer(Supplier<?> snapshot, Prerendered prerendered, Duration maxAge) {
-    scrape = new ScrapeCache(registry, prerendered, snapshot, scrape, maxAge.toNanos());
+  public void renderOncePer(
+      Supplier<?> snapshot,
+      Prerendered prerendered,
+      Duration maxAge,
+      java.util.function.Consumer<String> rendered) {
+    cache = new ScrapeCache(registry, prerendered, snapshot, scrape, maxAge.toNanos(), rendered);
+    scrape = cache;
+  }
+
+  /**
+   * A new poll's snapshot is out (after {@link #renderOncePer}): it is rendered now for scrapers
+   * expected back within {@code pollInterval}.
+   */
+  public void published(Object snapshot, Duration pollInterval) {
+    ScrapeCache c = cache;
+    if (c != null) {
+      c.published(snapshot, pollInterval.toNanos());
+    }
   }
 
   /** The port actually bound (useful with port 0). */
@@ -245,6 +265,10 @@ public final class WebServer implements AutoCloseable {
 
   @Override
   public void close() {
+    ScrapeCache c = cache;
+    if (c != null) {
+      c.close();
+    }
     server.stop(0);
     pool.shutdownNow();
   }

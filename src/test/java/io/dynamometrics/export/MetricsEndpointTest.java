@@ -37,6 +37,7 @@ class MetricsEndpointTest {
   private WebServer server;
   private FleetState state;
   private HitRates hitRates;
+  private final List<String> renders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -71,7 +72,7 @@ class MetricsEndpointTest {
     FleetCollector collector = new FleetCollector(fleet::get, hitRates, () -> true);
     registry.register(collector);
     server = new WebServer("127.0.0.1", 0, registry, () -> true, Map.of());
-    server.renderOncePer(fleet::get, collector, Duration.ofMinutes(1));
+    server.renderOncePer(fleet::get, collector, Duration.ofMinutes(1), renders::add);
     this.state = state;
     this.hitRates = hitRates;
   }
@@ -178,5 +179,29 @@ class MetricsEndpointTest {
     // the next poll's snapshot is rendered afresh
     fleet.set(state.snapshot(600_000_000, true));
     assertThat(new String(get(null, false).body(), StandardCharsets.UTF_8)).contains(isl + "100.0");
+  }
+
+  @Test
+  void aScraperExpectedBeforeTheNextPollFindsItRenderedAhead() throws Exception {
+    get(null, false); // the first scrape of a poll renders it
+    assertThat(renders).containsExactly("on_scrape");
+    // one scraper, no interval known yet: a new poll is not rendered ahead
+    fleet.set(state.snapshot(600_000_000, true));
+    server.published(fleet.get(), Duration.ofSeconds(1));
+    Thread.sleep(300); // the scraper's interval
+    get(null, false);
+    assertThat(renders).containsExactly("on_scrape", "on_scrape");
+    // now it scrapes every ~300 ms, and the next poll is a second away: rendered ahead
+    fleet.set(state.snapshot(700_000_000, true));
+    server.published(fleet.get(), Duration.ofSeconds(1));
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> renders.contains("ahead"));
+    String body = new String(get(null, false).body(), StandardCharsets.UTF_8);
+    assertThat(renders).containsExactly("on_scrape", "on_scrape", "ahead");
+    // and what it served is the new poll's exposition, as the client's own handler writes it now
+    assertThat(body)
+        .isEqualTo(
+            new String(get("/metrics?debug=text", null, false).body(), StandardCharsets.UTF_8));
   }
 }

@@ -593,6 +593,18 @@ public final class LoadHarness {
           }
         }
       }
+      // a scraper on a fixed one-second period, as Prometheus with scrape_interval: 1s: once the
+      // service has seen its interval, each new poll is rendered ahead for it
+      long period = Duration.ofSeconds(1).toNanos();
+      long next = System.nanoTime() + period;
+      for (int i = -3; i < samples; i++) { // three scrapes for the service to learn the period
+        Thread.sleep(Duration.ofNanos(Math.max(0, next - System.nanoTime())));
+        next += period;
+        Timed t = timedScrape(port, "/metrics", null, null);
+        if (i >= 0) {
+          record(times, sizes, "text, a scraper every second (rendered ahead)", t);
+        }
+      }
       for (Map.Entry<String, List<Double>> e : times.entrySet()) {
         double[] sorted = e.getValue().stream().mapToDouble(Double::doubleValue).sorted().toArray();
         results.add(

@@ -23,14 +23,7 @@ public final class Main {
               "Try '"
                   + ex.getCommandLine().getCommandSpec().qualifiedName()
                   + " --help' for more information.";
-          if (Logging.format() == Logging.Format.JSON) {
-            ex.getCommandLine()
-                .getErr()
-                .println(Logging.userErrorLine(ex.getMessage() + " (" + help + ")"));
-          } else {
-            ex.getCommandLine().getErr().println(Logging.userErrorLine(ex.getMessage()));
-            ex.getCommandLine().getErr().println(help);
-          }
+          ex.getCommandLine().getErr().println(Logging.userErrorLines(ex.getMessage(), help));
           return 2;
         });
     cli.setExecutionExceptionHandler(

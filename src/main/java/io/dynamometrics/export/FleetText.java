@@ -57,28 +57,13 @@ final class FleetText {
       nextEndpoints.put(t, es);
       endpointRows.add(new Row<>(es, e));
       for (Worker w : e.workers()) {
-        WorkerRef ref = new WorkerRef(t, w.key());
-        Selector ws = workers.get(ref);
-        if (ws == null) {
-          ws = selector(workerLabels(t, w.key()));
-        }
-        nextWorkers.put(ref, ws);
-        workerRows.add(new Row<>(ws, w));
+        workerRows.add(new Row<>(workerSelector(nextWorkers, new WorkerRef(t, w.key())), w));
       }
     }
     List<Row<HitRates.Counter>> counterRows = new ArrayList<>(counters.size());
     for (HitRates.Counter c : counters) {
-      WorkerRef ref =
-          new WorkerRef(c.target(), new WorkerKey(c.workerId(), ForwardPassMetrics.NO_RANK));
-      Selector cs = nextWorkers.get(ref);
-      if (cs == null) {
-        cs = workers.get(ref);
-      }
-      if (cs == null) {
-        cs = selector(counterLabels(c));
-      }
-      nextWorkers.put(ref, cs);
-      counterRows.add(new Row<>(cs, c));
+      WorkerRef ref = new WorkerRef(c.target(), counterKey(c));
+      counterRows.add(new Row<>(workerSelector(nextWorkers, ref), c));
     }
     workers = nextWorkers; // departed workers' selectors go with the old map
     endpoints = nextEndpoints;
@@ -110,6 +95,22 @@ final class FleetText {
     return out;
   }
 
+  /**
+   * {@code ref}'s selector, kept in {@code next}: the one this poll already made, else last poll's,
+   * else a new one.
+   */
+  private Selector workerSelector(Map<WorkerRef, Selector> next, WorkerRef ref) {
+    Selector s = next.get(ref);
+    if (s == null) {
+      s = workers.get(ref);
+    }
+    if (s == null) {
+      s = selector(workerLabels(ref.target(), ref.key()));
+    }
+    next.put(ref, s);
+    return s;
+  }
+
   static Labels endpointLabels(Target t) {
     return Labels.of(
         "namespace", t.namespace(), "component", t.component(), "endpoint", t.endpoint());
@@ -122,7 +123,11 @@ final class FleetText {
 
   /** A hit-rate counter's labels: the worker's, without a rank (events name none). */
   static Labels counterLabels(HitRates.Counter c) {
-    return endpointLabels(c.target()).add("worker_id", Long.toString(c.workerId()));
+    return workerLabels(c.target(), counterKey(c));
+  }
+
+  private static WorkerKey counterKey(HitRates.Counter c) {
+    return new WorkerKey(c.workerId(), ForwardPassMetrics.NO_RANK);
   }
 
   /** {@code out} emptied, then one sample line per row that has a value. */

@@ -103,6 +103,17 @@ public final class Logging {
   }
 
   /**
+   * A user's mistake that stops the program, with a hint of what to do: in text, {@code
+   * dynamo-metrics: message} and the hint on a line of its own; in JSON, one {@code ERROR} object
+   * with the hint in parentheses.
+   */
+  public static String userErrorLines(String message, String hint) {
+    return format() == Format.TEXT
+        ? userErrorLine(message) + System.lineSeparator() + hint
+        : userErrorLine(message + " (" + hint + ")");
+  }
+
+  /**
    * A user's mistake that stops the program, as one line in the configured format: {@code
    * dynamo-metrics: message} in text, an {@code ERROR} object in JSON.
    */

@@ -29,13 +29,13 @@ public final class Exposition {
       ExpositionFormatWriter writer,
       EscapingScheme escaping)
       throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
     boolean openMetrics = writer instanceof OpenMetricsTextFormatWriter;
     List<Prerendered.Family> ahead =
         prerendered == null || !(openMetrics || writer instanceof PrometheusTextFormatWriter)
             ? List.of()
             : prerendered.families();
     if (ahead.isEmpty()) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(1 << 16);
       writer.write(out, registry.scrape(), escaping);
       return out.toByteArray();
     }
@@ -44,15 +44,15 @@ public final class Exposition {
     for (Prerendered.Family f : ahead) {
       size += f.header(openMetrics).length + f.samples().length;
     }
-    out = new ByteArrayOutputStream(size); // one copy of the fleet's bytes, not one per doubling
+    // one copy of the fleet's bytes, not one per doubling
+    ByteArrayOutputStream out = new ByteArrayOutputStream(size);
     MetricSnapshots rest = registry.scrape(name -> !aheadNames.contains(name));
     ByteArrayOutputStream one = new ByteArrayOutputStream(4096);
     int i = 0;
     for (MetricSnapshot s : rest) {
       String name = s.getMetadata().getPrometheusName();
       for (; i < ahead.size() && ahead.get(i).name().compareTo(name) < 0; i++) {
-        out.write(ahead.get(i).header(openMetrics));
-        out.write(ahead.get(i).samples());
+        write(out, ahead.get(i), openMetrics);
       }
       one.reset();
       writer.write(one, MetricSnapshots.of(s), escaping);
@@ -60,13 +60,17 @@ public final class Exposition {
       out.write(one.toByteArray(), 0, one.size() - (openMetrics ? EOF.length : 0));
     }
     for (; i < ahead.size(); i++) {
-      out.write(ahead.get(i).header(openMetrics));
-      out.write(ahead.get(i).samples());
+      write(out, ahead.get(i), openMetrics);
     }
     if (openMetrics) {
       out.write(EOF);
     }
     return out.toByteArray();
+  }
+
+  private static void write(ByteArrayOutputStream out, Prerendered.Family f, boolean openMetrics) {
+    out.writeBytes(f.header(openMetrics));
+    out.writeBytes(f.samples());
   }
 
   private static final byte[] EOF = "# EOF\n".getBytes(StandardCharsets.US_ASCII);

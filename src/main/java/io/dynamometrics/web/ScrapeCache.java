@@ -21,13 +21,13 @@ import java.util.zip.Deflater;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * {@code /metrics} rendered once per fleet snapshot: the first scrape of a snapshot renders the
- * whole registry with the client library's writer for the format it asked for (text 0.0.4,
- * OpenMetrics or protobuf, with its name escaping), and every later scrape of that snapshot, in
- * that format, gets the same bytes, gzip-compressed once too when asked for. A new poll's snapshot
- * starts afresh. Series that move between polls (hit-rate counters, the JVM's) are therefore as of
- * the snapshot's first scrape, at most {@code maxAgeNanos} old. Requests with {@code name[]} or
- * {@code debug} go to the client's own handler.
+ * {@code /metrics} rendered once per fleet snapshot and format (text 0.0.4, OpenMetrics or
+ * protobuf, with its name escaping) by {@link Exposition}, and the same bytes served to every
+ * scrape of that snapshot, gzip-compressed once too when asked for. A snapshot is rendered right
+ * after its poll for each format whose regular scraper is expected back before the next poll
+ * ({@link #published}), else by the first scrape that asks. Series that move between polls
+ * (hit-rate counters, the JVM's) are therefore as of that rendering, at most {@code maxAgeNanos}
+ * old. Requests with {@code name[]} or {@code debug} go to the client's own handler.
  */
 final class ScrapeCache implements HttpHandler {
   private final PrometheusRegistry registry;
@@ -147,11 +147,7 @@ final class ScrapeCache implements HttpHandler {
       if (d.expectedBefore(now, now + pollIntervalNanos)) {
         ahead.execute(
             () -> {
-              Body body =
-                  rendering(snapshot, System.nanoTime())
-                      .bodies()
-                      .computeIfAbsent(
-                          d.contentType + "|" + d.escaping, k -> new Body(d.contentType));
+              Body body = d.body(rendering(snapshot, System.nanoTime()));
               Render render = () -> render(d.writer, d.escaping, "ahead");
               try {
                 if (d.gzip) {
@@ -172,14 +168,25 @@ final class ScrapeCache implements HttpHandler {
     final ExpositionFormatWriter writer;
     final EscapingScheme escaping;
     final String contentType;
+    final String key;
     volatile long lastNanos;
     volatile long intervalNanos;
     volatile boolean gzip;
 
-    Demand(ExpositionFormatWriter writer, EscapingScheme escaping, String contentType) {
+    Demand(ExpositionFormatWriter writer, EscapingScheme escaping) {
       this.writer = writer;
       this.escaping = escaping;
-      this.contentType = contentType;
+      this.contentType = writer.getContentType();
+      this.key = key(writer, escaping);
+    }
+
+    static String key(ExpositionFormatWriter writer, EscapingScheme escaping) {
+      return writer.getContentType() + "|" + escaping;
+    }
+
+    /** This format's bytes among {@code r}'s renderings (made on first use). */
+    Body body(Rendered r) {
+      return r.bodies().computeIfAbsent(key, k -> new Body(contentType));
     }
 
     synchronized void scraped(long t, boolean gzip) {
@@ -217,28 +224,19 @@ final class ScrapeCache implements HttpHandler {
     String accept = ex.getRequestHeaders().getFirst("Accept");
     ExpositionFormatWriter writer = formats.findWriter(accept);
     EscapingScheme escaping = EscapingScheme.fromAcceptHeader(accept);
-    String contentType = writer.getContentType();
     long t = System.nanoTime();
-    String key = contentType + "|" + escaping;
     boolean gzip = acceptsGzip(ex.getRequestHeaders().get("Accept-Encoding"));
-    demand.computeIfAbsent(key, k -> new Demand(writer, escaping, contentType)).scraped(t, gzip);
-    Body body =
-        rendering(snapshot.get(), t).bodies().computeIfAbsent(key, k -> new Body(contentType));
+    Demand d =
+        demand.computeIfAbsent(Demand.key(writer, escaping), k -> new Demand(writer, escaping));
+    d.scraped(t, gzip);
+    Body body = d.body(rendering(snapshot.get(), t));
     Render render = () -> render(writer, escaping, "on_scrape");
     byte[] bytes = gzip ? body.gzip(render) : body.plain(render);
-    try (ex) {
-      ex.getResponseHeaders().set("Content-Type", body.contentType);
-      if (gzip) {
-        ex.getResponseHeaders().set("Content-Encoding", "gzip");
-      }
-      boolean head = "HEAD".equals(method);
-      ex.sendResponseHeaders(200, head ? -1 : bytes.length);
-      if (!head) {
-        try (OutputStream out = ex.getResponseBody()) {
-          out.write(bytes);
-        }
-      }
+    ex.getResponseHeaders().set("Content-Type", body.contentType);
+    if (gzip) {
+      ex.getResponseHeaders().set("Content-Encoding", "gzip");
     }
+    WebServer.respond(ex, 200, bytes);
   }
 
   /**

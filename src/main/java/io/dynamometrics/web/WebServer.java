@@ -250,9 +250,16 @@ public final class WebServer implements AutoCloseable {
 
   public static void send(HttpExchange ex, int status, String contentType, byte[] body)
       throws IOException {
+    ex.getResponseHeaders().set("Content-Type", contentType);
+    ex.getResponseHeaders().set("Cache-Control", "no-store");
+    respond(ex, status, body);
+  }
+
+  /**
+   * Sends {@code body} (none to a HEAD request) with the headers already set, and ends {@code ex}.
+   */
+  static void respond(HttpExchange ex, int status, byte[] body) throws IOException {
     try (ex) {
-      ex.getResponseHeaders().set("Content-Type", contentType);
-      ex.getResponseHeaders().set("Cache-Control", "no-store");
       boolean head = "HEAD".equals(ex.getRequestMethod());
       ex.sendResponseHeaders(status, head ? -1 : body.length);
       if (!head) {

@@ -298,23 +298,10 @@ public final class LoadHarness {
       for (int round = 0; round < rounds; round++) {
         for (Map.Entry<String, String> v : variants.entrySet()) {
           int port = Processes.freePort();
+          List<String> cmd = new ArrayList<>(List.of("bin/dynamo-metrics"));
+          cmd.addAll(List.of(serviceFlags(url, port, "MyComponent", "my_endpoint")));
           ProcessBuilder pb =
-              new ProcessBuilder(
-                      "bin/dynamo-metrics",
-                      "--namespace",
-                      "bench",
-                      "--component",
-                      "MyComponent",
-                      "--endpoint",
-                      "my_endpoint",
-                      "--nats-server",
-                      url,
-                      "--host",
-                      "127.0.0.1",
-                      "--port",
-                      Integer.toString(port),
-                      "--log-level",
-                      "warn")
+              new ProcessBuilder(cmd)
                   .redirectErrorStream(true)
                   .redirectOutput(logs.resolve("footprint-" + round + ".log").toFile());
           pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
@@ -515,26 +502,32 @@ public final class LoadHarness {
                 + ",settings=profile"
             : null;
     return Processes.start(
-        log,
-        Processes.self(
-            "1g",
-            jfr,
-            "--namespace",
-            "bench",
-            "--component",
-            component,
-            "--endpoint",
-            endpoint,
-            "--nats-server",
-            url,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            Integer.toString(port),
-            "--poll-interval",
-            "1",
-            "--log-level",
-            "warn"));
+        log, Processes.self("1g", jfr, serviceFlags(url, port, component, endpoint)));
+  }
+
+  /**
+   * The flags of the service under test: {@code component}/{@code endpoint} of namespace {@code
+   * bench} on NATS at {@code url}, HTTP on 127.0.0.1:{@code port}, polling every second.
+   */
+  private static String[] serviceFlags(String url, int port, String component, String endpoint) {
+    return new String[] {
+      "--namespace",
+      "bench",
+      "--component",
+      component,
+      "--endpoint",
+      endpoint,
+      "--nats-server",
+      url,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      Integer.toString(port),
+      "--poll-interval",
+      "1",
+      "--log-level",
+      "warn"
+    };
   }
 
   /** End-to-end {@code /metrics} times of one kind of request, in milliseconds. */
@@ -656,13 +649,7 @@ public final class LoadHarness {
 
   /** The service's poll count. */
   private long polls(int port) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + port + "/api/v1/fleet?workers=false"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    return JSON.readTree(r.body()).path("status").path("polls").asLong();
+    return JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong();
   }
 
   /** Waits until the service publishes its next poll's snapshot; returns the new poll count. */
@@ -698,8 +685,7 @@ public final class LoadHarness {
       awaitWorkers(port, size, Duration.ofMinutes(2));
       Thread.sleep(3000); // warm-up
       double cpu0 = cpuSeconds(agg);
-      long polls0 =
-          JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong();
+      long polls0 = polls(port);
       List<Double> gathers = new ArrayList<>();
       int complete = 0;
       long lastPoll = 0;
@@ -717,9 +703,7 @@ public final class LoadHarness {
         Thread.sleep(400);
       }
       double cpu = cpuSeconds(agg) - cpu0;
-      long polls =
-          JSON.readTree(get(port, "/api/v1/fleet?workers=false")).at("/status/polls").asLong()
-              - polls0;
+      long polls = polls(port) - polls0;
       double heap = heapAfterGc(agg);
       double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       double cpuPerPollMs = polls > 0 ? cpu * 1000 / polls : Double.NaN;

@@ -46,6 +46,13 @@ public final class WebServer implements AutoCloseable {
   static final int MAX_SCRAPES = 16;
   static final int SCRAPE_QUEUE_SECONDS = 10;
 
+  /**
+   * The most written to the socket at once. The channel copies a heap array into a temporary direct
+   * buffer of the write's size, fresh for each request thread: a 10 MB body written whole spent as
+   * long on that buffer's memory as on the transfer (BENCHMARKS.md, "Scrape").
+   */
+  private static final int WRITE_SLICE = 256 * 1024;
+
   static {
     // read once by the JDK's server when its first instance is made; an operator's -D wins
     if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
@@ -264,7 +271,9 @@ public final class WebServer implements AutoCloseable {
       ex.sendResponseHeaders(status, head ? -1 : body.length);
       if (!head) {
         try (OutputStream out = ex.getResponseBody()) {
-          out.write(body);
+          for (int off = 0; off < body.length; off += WRITE_SLICE) {
+            out.write(body, off, Math.min(WRITE_SLICE, body.length - off));
+          }
         }
       }
     }

@@ -2,6 +2,7 @@ package io.dynamometrics.bench;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -95,14 +96,15 @@ public final class Bench implements Callable<Integer> {
 
   @Option(
       names = "--scrape-workers",
-      defaultValue = "0",
+      split = ",",
       paramLabel = "N",
       description =
-          "Times /metrics over HTTP against N live workers, text, OpenMetrics and gzip, each as "
-              + "the first scrape after a poll (it renders) and the second (the same poll: cached "
-              + "bytes), and the client library's own handler beside them, 20 samples each; writes "
-              + "scrape.json; 0 skips it (default: ${DEFAULT-VALUE}).")
-  int scrapeWorkers;
+          "Times /metrics over HTTP against N live workers (a comma-separated list: one fleet "
+              + "after another), text, OpenMetrics and gzip, each as the first scrape after a poll "
+              + "(it renders) and the second (the same poll: cached bytes, also timed by curl), "
+              + "the client library's own handler beside them, and a scraper on a fixed 1 s "
+              + "period, 20 samples each; writes scrape.json; none by default.")
+  List<Integer> scrapeWorkers = new ArrayList<>();
 
   @Option(
       names = "--profile",
@@ -161,7 +163,12 @@ public final class Bench implements Callable<Integer> {
     if (ingestSeconds > 0) {
       ingest = harness.ingest(ingestSeconds);
     }
-    if (scrapeWorkers > 0) {
+    for (int scrapeFleet : scrapeWorkers) {
+      if (scrapeFleet < 1) {
+        throw new IllegalArgumentException("--scrape-workers must be positive, got " + scrapeFleet);
+      }
+    }
+    if (!scrapeWorkers.isEmpty()) {
       for (LoadHarness.Scrape sc : harness.scrape(scrapeWorkers, 20)) {
         System.out.println(
             String.format(

@@ -538,7 +538,16 @@ public final class LoadHarness {
    * {@code /metrics} over HTTP against {@code workers} live workers: text 0.0.4, OpenMetrics and
    * gzip-compressed text, alternating, side by side in one run.
    */
-  public List<Scrape> scrape(int workers, int samples) throws Exception {
+  public List<Scrape> scrape(List<Integer> fleets, int samples) throws Exception {
+    List<Scrape> results = new ArrayList<>();
+    for (int workers : fleets) {
+      results.addAll(scrape(workers, samples));
+    }
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("scrape.json").toFile(), results);
+    return results;
+  }
+
+  private List<Scrape> scrape(int workers, int samples) throws Exception {
     Path logs = out.resolve("logs");
     Nats natsServer = startNats("nats-scrape");
     List<Process> mocks = new ArrayList<>();
@@ -568,6 +577,9 @@ public final class LoadHarness {
           long polls = awaitNextPoll(port);
           Timed first = timedScrape(port, "/metrics", k[1], k[2]);
           Timed again = timedScrape(port, "/metrics", k[1], k[2]);
+          // the same again with curl, a client that reads the way Prometheus's Go client does
+          // (a big buffer, no per-chunk copies); its own timer, so starting it is not counted
+          Timed curl = k[1] == null ? curlScrape(port, k[2]) : null;
           boolean samePoll = polls(port) == polls;
           // the client library's own handler on the same registry (debug=text renders everything
           // through its writer, uncached), for the side by side
@@ -579,6 +591,9 @@ public final class LoadHarness {
             record(times, sizes, k[0] + ", new snapshot", first);
             if (samePoll) {
               record(times, sizes, k[0] + ", snapshot already rendered", again);
+              if (curl != null) {
+                record(times, sizes, k[0] + ", snapshot already rendered (curl)", curl);
+              }
             }
             if (client != null) {
               record(times, sizes, "text, the client's handler (uncached)", client);
@@ -618,7 +633,6 @@ public final class LoadHarness {
       }
       Processes.stop(natsServer.process());
     }
-    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("scrape.json").toFile(), results);
     return results;
   }
 
@@ -645,6 +659,30 @@ public final class LoadHarness {
     long t0 = System.nanoTime();
     HttpResponse<byte[]> r = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
     return new Timed((System.nanoTime() - t0) / 1e6, r.body().length);
+  }
+
+  /**
+   * One GET of {@code /metrics} by curl, timed by curl from connecting to the last byte; {@code
+   * null} where curl is not installed.
+   */
+  private static Timed curlScrape(int port, String encoding) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("curl", "-s", "-o", "/dev/null"));
+    if (encoding != null) {
+      cmd.addAll(List.of("-H", "Accept-Encoding: " + encoding));
+    }
+    cmd.addAll(
+        List.of("-w", "%{time_total} %{size_download}", "http://127.0.0.1:" + port + "/metrics"));
+    Process p;
+    try {
+      p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    } catch (IOException notInstalled) {
+      return null;
+    }
+    String[] out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split(" ");
+    if (p.waitFor() != 0 || out.length != 2) {
+      throw new IOException("curl failed: " + String.join(" ", out));
+    }
+    return new Timed(Double.parseDouble(out[0]) * 1000, Long.parseLong(out[1].strip()));
   }
 
   /** The service's poll count. */

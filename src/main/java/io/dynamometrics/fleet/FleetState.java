@@ -26,7 +26,7 @@ public final class FleetState {
     long polls;
     int registered = -1;
     Set<Long> registeredIds = Set.of();
-    PollHealth health = new PollHealth(0, 0, 0);
+    PollHealth health = new PollHealth(0, 0, 0, 0);
   }
 
   private final int staleness;
@@ -58,12 +58,18 @@ public final class FleetState {
 
   /**
    * Records one gather of {@code target}: replies in {@code stats}, requested at {@code
-   * startNanos}.
+   * startNanos}, the last one received at {@code lastReplyNanos} (0: none), finished at {@code
+   * endNanos}.
    *
    * @return how many workers were turned away because the endpoint already has {@code maxWorkers}
    */
   public int record(
-      Target target, List<StatsEndpoint> stats, int replies, long startNanos, long endNanos) {
+      Target target,
+      List<StatsEndpoint> stats,
+      int replies,
+      long startNanos,
+      long lastReplyNanos,
+      long endNanos) {
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
     long poll = ++state.polls;
     int refused = 0;
@@ -77,7 +83,11 @@ public final class FleetState {
     }
     state.workers.values().removeIf(e -> poll - e.seenAtPoll >= staleness);
     state.health =
-        new PollHealth(replies, (endNanos - startNanos) / 1e9, System.currentTimeMillis());
+        new PollHealth(
+            replies,
+            (endNanos - startNanos) / 1e9,
+            (endNanos - (replies > 0 ? lastReplyNanos : startNanos)) / 1e9,
+            System.currentTimeMillis());
     return refused;
   }
 

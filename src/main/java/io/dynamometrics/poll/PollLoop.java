@@ -101,7 +101,13 @@ public final class PollLoop implements AutoCloseable {
       try {
         Poller.Result r = f.get();
         int refused =
-            state.record(r.target(), r.endpoints(), r.replies(), r.startNanos(), r.endNanos());
+            state.record(
+                r.target(),
+                r.endpoints(),
+                r.replies(),
+                r.startNanos(),
+                r.lastReplyNanos(),
+                r.endNanos());
         if (refused > 0) {
           observer.workersOverLimit(r.target(), refused);
         }

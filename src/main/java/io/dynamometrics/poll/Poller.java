@@ -33,9 +33,17 @@ import java.util.function.LongSupplier;
  * lingers after its last expected reply.
  */
 public final class Poller implements AutoCloseable {
-  /** The outcome of one gather. */
+  /**
+   * The outcome of one gather: its replies' endpoints; when it started, received its last reply (0:
+   * none) and ended.
+   */
   public record Result(
-      Target target, List<StatsEndpoint> endpoints, int replies, long startNanos, long endNanos) {}
+      Target target,
+      List<StatsEndpoint> endpoints,
+      int replies,
+      long startNanos,
+      long lastReplyNanos,
+      long endNanos) {}
 
   private static final byte[] EMPTY = new byte[0];
   static final int MOST_PERCENT = 90;
@@ -102,6 +110,7 @@ public final class Poller implements AutoCloseable {
     long start = clock.getAsLong();
     long deadline = start + timeoutNanos;
     long stallDeadline = Long.MAX_VALUE;
+    long lastReply = 0;
     Gather gather = transport.gather(route.subjects, EMPTY);
     try {
       Gather.Reply reply;
@@ -113,6 +122,7 @@ public final class Poller implements AutoCloseable {
           continue;
         }
         replies++;
+        lastReply = clock.getAsLong();
         StatsReplyDecoder.Result decoded = route.decoder.decode(reply.data());
         for (DecodeError e : decoded.errors()) {
           observer.decodeError("stats", e.reason(), target + ": " + e.detail());
@@ -142,7 +152,7 @@ public final class Poller implements AutoCloseable {
     }
     long end = clock.getAsLong();
     observer.gathered(target, replies, (end - start) / 1e9);
-    return new Result(target, endpoints, replies, start, end);
+    return new Result(target, endpoints, replies, start, lastReply, end);
   }
 
   /** Stops listening for late replies of targets no longer polled. */

@@ -129,6 +129,7 @@ public final class FleetApi implements HttpHandler {
       ObjectNode poll = ep.putObject("poll");
       poll.put("replies", e.poll().replies());
       poll.put("durationSeconds", e.poll().durationSeconds());
+      poll.put("lingerSeconds", e.poll().lingerSeconds());
       poll.put("completedAtMillis", e.poll().completedAtMillis());
       Aggregates a = e.aggregates();
       ObjectNode agg = ep.putObject("aggregates");

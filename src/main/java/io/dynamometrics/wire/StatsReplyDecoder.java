@@ -49,7 +49,7 @@ public final class StatsReplyDecoder {
         if (field.equals("endpoints") && value == JsonToken.START_ARRAY) {
           sawEndpoints = true;
           while (p.nextToken() != JsonToken.END_ARRAY) {
-            endpoint(p, good, errors);
+            endpoint(p, payload, good, errors);
           }
         } else {
           p.skipChildren();
@@ -70,21 +70,32 @@ public final class StatsReplyDecoder {
   }
 
   /** Reads one element of {@code endpoints}; the parser is on its first token. */
-  private void endpoint(JsonParser p, List<StatsEndpoint> good, List<DecodeError> errors)
+  private void endpoint(
+      JsonParser p, byte[] payload, List<StatsEndpoint> good, List<DecodeError> errors)
       throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       p.skipChildren();
       return;
     }
     String subject = null;
-    JsonNode data = null;
+    ForwardPassMetrics metrics = null;
+    String invalid = MetricsDecoder.ABSENT;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken value = p.nextToken();
       if (field.equals("subject") && value == JsonToken.VALUE_STRING) {
         subject = p.getText();
       } else if (field.equals("data")) {
-        data = p.readValueAsTree();
+        try {
+          metrics =
+              value == JsonToken.START_OBJECT
+                  ? MetricsDecoder.stream(p, payload)
+                  : MetricsDecoder.decode(p.<JsonNode>readValueAsTree());
+          invalid = null;
+        } catch (IllegalArgumentException e) {
+          metrics = null;
+          invalid = e.getMessage();
+        }
       } else {
         p.skipChildren();
       }
@@ -105,10 +116,10 @@ public final class StatsReplyDecoder {
       errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "no lease id in " + subject));
       return;
     }
-    try {
-      good.add(new StatsEndpoint(subject, workerId, MetricsDecoder.decode(data)));
-    } catch (IllegalArgumentException e) {
-      errors.add(new DecodeError(DecodeError.NOT_METRICS, subject + ": " + e.getMessage()));
+    if (metrics != null) {
+      good.add(new StatsEndpoint(subject, workerId, metrics));
+    } else {
+      errors.add(new DecodeError(DecodeError.NOT_METRICS, subject + ": " + invalid));
     }
   }
 

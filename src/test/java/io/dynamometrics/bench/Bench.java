@@ -228,19 +228,21 @@ public final class Bench implements Callable<Integer> {
               c.maxWorkersSeen()));
     }
     System.out.println(
-        "| workers | polls | complete | gather median ms | p90 ms | max ms | vs Dynamo (1000 ms) | CPU ms/poll | share of a core | heap B/worker |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        "| workers | polls | complete | gather median ms | p90 ms | max ms | after last reply median ms | p90 ms | vs Dynamo (1000 ms) | CPU ms/poll | share of a core | heap B/worker |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (LoadHarness.Run r : runs) {
       System.out.println(
           String.format(
               Locale.ROOT,
-              "| %d | %d | %.0f%% | %.1f | %.1f | %.1f | %.0fx | %.1f | %.1f%% | %.0f |",
+              "| %d | %d | %.0f%% | %.1f | %.1f | %.1f | %.3f | %.3f | %.0fx | %.1f | %.1f%% | %.0f |",
               r.workers(),
               r.polls(),
               100 * r.completeShare(),
               r.gatherMedianMs(),
               r.gatherP90Ms(),
               r.gatherMaxMs(),
+              r.lingerMedianMs(),
+              r.lingerP90Ms(),
               1000 / r.gatherMedianMs(),
               r.cpuPerPollMs(),
               100 * r.cpuShareOfCore(),

@@ -83,7 +83,7 @@ public class DecodeBenchmark {
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   public FleetSnapshot aggregate10k() {
     FleetState state = new FleetState(3);
-    state.record(target, fleet, fleet.size(), 0, 1);
+    state.record(target, fleet, fleet.size(), 0, 1, 1);
     return state.snapshot(2, true);
   }
 }

@@ -48,6 +48,8 @@ public final class LoadHarness {
       double gatherMedianMs,
       double gatherP90Ms,
       double gatherMaxMs,
+      double lingerMedianMs,
+      double lingerP90Ms,
       double cpuPerPollMs,
       double cpuShareOfCore,
       double heapPerWorkerBytes) {}
@@ -725,6 +727,7 @@ public final class LoadHarness {
       double cpu0 = cpuSeconds(agg);
       long polls0 = polls(port);
       List<Double> gathers = new ArrayList<>();
+      List<Double> lingers = new ArrayList<>();
       int complete = 0;
       long lastPoll = 0;
       long end = System.nanoTime() + measure.toNanos();
@@ -734,6 +737,8 @@ public final class LoadHarness {
         if (completed != lastPoll) {
           lastPoll = completed;
           gathers.add(ep.at("/poll/durationSeconds").asDouble() * 1000);
+          JsonNode linger = ep.at("/poll/lingerSeconds"); // absent before this field existed
+          lingers.add(linger.isNumber() ? linger.asDouble() * 1000 : Double.NaN);
           if (ep.at("/aggregates/workers").asInt() == size) {
             complete++;
           }
@@ -744,6 +749,7 @@ public final class LoadHarness {
       long polls = polls(port) - polls0;
       double heap = heapAfterGc(agg);
       double[] g = gathers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      double[] l = lingers.stream().mapToDouble(Double::doubleValue).sorted().toArray();
       double cpuPerPollMs = polls > 0 ? cpu * 1000 / polls : Double.NaN;
       Run run =
           new Run(
@@ -753,6 +759,8 @@ public final class LoadHarness {
               percentile(g, 0.5),
               percentile(g, 0.9),
               g.length == 0 ? Double.NaN : g[g.length - 1],
+              percentile(l, 0.5),
+              percentile(l, 0.9),
               cpuPerPollMs,
               cpuPerPollMs / 1000,
               (heap - baselineHeap) / size);

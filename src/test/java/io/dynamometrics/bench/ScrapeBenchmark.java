@@ -87,7 +87,7 @@ public class ScrapeBenchmark {
                   -1)));
     }
     FleetState state = new FleetState(3);
-    state.record(t, stats, workers, 0, 5_000_000);
+    state.record(t, stats, workers, 0, 5_000_000, 5_000_000);
     FleetSnapshot snapshot = state.snapshot(10_000_000, true);
     HitRates hitRates = new HitRates(2 * workers, Long.MAX_VALUE);
     for (StatsEndpoint s : stats) {

@@ -71,7 +71,8 @@ class FleetTextTest {
           }
         }
       }
-      state.record(t, replies, replies.size(), 0, 1_000_000 + rnd.nextInt(5_000_000));
+      long end = 1_000_000L + rnd.nextInt(5_000_000);
+      state.record(t, replies, replies.size(), 0, end, end);
     }
     FleetSnapshot s = state.snapshot(500_000_000L, true);
     hitRates.update(s, 0);

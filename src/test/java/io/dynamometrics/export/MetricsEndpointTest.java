@@ -59,9 +59,10 @@ class MetricsEndpointTest {
                 new ForwardPassMetrics(8, 32, 500, 1000, 0, 0.5, 0.5, 1))),
         3,
         0,
+        4_000_000,
         4_000_000);
     Target idle = new Target("dynamo", "Prefill \"Worker\"\\x", "load\nmetrics");
-    state.record(idle, List.of(), 0, 0, 2_000_000);
+    state.record(idle, List.of(), 0, 0, 0, 2_000_000);
     FleetSnapshot snapshot = state.snapshot(500_000_000, true);
     fleet.set(snapshot);
     HitRates hitRates = new HitRates(100, Long.MAX_VALUE);

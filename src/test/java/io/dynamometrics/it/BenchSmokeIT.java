@@ -44,6 +44,9 @@ class BenchSmokeIT {
       assertThat(run.path("completeShare").asDouble())
           .as("every poll gathered every worker")
           .isEqualTo(1.0);
+      assertThat(run.path("lingerMedianMs").asDouble(-1))
+          .as("time from the last reply to the gather's end, as the service reports it")
+          .isGreaterThanOrEqualTo(0);
     }
     JsonNode ingest = new ObjectMapper().readTree(out.resolve("ingest.json").toFile());
     assertThat(ingest.path("sent").asLong()).isPositive();

@@ -148,6 +148,7 @@ class PollerTest {
     Poller.Result r = poll(everyMillisecond(0, 20), ids(0, 20));
     assertThat(r.endpoints()).hasSize(20);
     assertThat(tookNanos(r)).isEqualTo(20 * MS);
+    assertThat(r.lastReplyNanos()).as("no linger").isEqualTo(r.endNanos());
   }
 
   @Test
@@ -174,6 +175,7 @@ class PollerTest {
     Poller.Result r = poll(everyMillisecond(0, 19), ids(0, 20));
     assertThat(r.endpoints()).hasSize(19);
     assertThat(tookNanos(r)).isEqualTo(39 * MS);
+    assertThat(r.endNanos() - r.lastReplyNanos()).as("the stall waited").isEqualTo(20 * MS);
   }
 
   @Test
@@ -208,5 +210,6 @@ class PollerTest {
     Poller.Result r = poll(List.of(), List.of());
     assertThat(r.endpoints()).isEmpty();
     assertThat(tookNanos(r)).isEqualTo(TIMEOUT.toNanos());
+    assertThat(r.lastReplyNanos()).as("none came").isZero();
   }
 }

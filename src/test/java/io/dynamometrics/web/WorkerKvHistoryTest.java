@@ -31,7 +31,7 @@ class WorkerKvHistoryTest {
     return new FleetSnapshot(
         1,
         millis,
-        List.of(new EndpointFleet(T, List.of(workers), null, new PollHealth(1, 0, millis), -1)),
+        List.of(new EndpointFleet(T, List.of(workers), null, new PollHealth(1, 0, 0, millis), -1)),
         true,
         Map.of());
   }

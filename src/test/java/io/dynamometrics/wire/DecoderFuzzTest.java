@@ -255,4 +255,103 @@ class DecoderFuzzTest {
     assertThat(HitRateEventDecoder.canonical(Fixtures.bytes("event-kv-hit-rate.json"))).isNotNull();
     assertThat(fast).as("payloads the scanner took").isGreaterThan(PAYLOADS / 4);
   }
+
+  /** A {@code data} object: flat, nested, or a mix, fields of any type, often complete. */
+  private static String data(Random r) {
+    return switch (r.nextInt(5)) {
+      case 0 -> metrics(r);
+      case 1 -> complete(r, FIELDS);
+      case 2 ->
+          "{\"worker_stats\":"
+              + (r.nextInt(4) == 0 ? pick(r, NUMBERS) : complete(r, FIELDS))
+              + ",\"kv_stats\":"
+              + (r.nextInt(4) == 0 ? pick(r, NUMBERS) : complete(r, FIELDS))
+              + ",\"spec_decode_stats\":null}";
+      case 3 -> "{\"kv_stats\":" + metrics(r) + "," + complete(r, FIELDS).substring(1);
+      default -> "{\"worker_stats\":" + pick(r, NUMBERS) + "," + complete(r, FIELDS).substring(1);
+    };
+  }
+
+  /** Every one of {@code fields} once, in a random order, now and then of a wrong type. */
+  private static String complete(Random r, String[] fields) {
+    List<String> order = new java.util.ArrayList<>(List.of(fields));
+    java.util.Collections.shuffle(order, r);
+    StringBuilder sb = new StringBuilder("{");
+    for (String f : order) {
+      if (r.nextInt(12) == 0) {
+        continue;
+      }
+      String value =
+          r.nextInt(10) == 0
+              ? pick(r, NUMBERS)
+              : f.startsWith("gpu_")
+                  ? Double.toString(r.nextDouble())
+                  : Integer.toString(r.nextInt(5000));
+      sb.append(sb.length() > 1 ? "," : "").append('"').append(f).append("\":").append(value);
+    }
+    return sb.append('}').toString();
+  }
+
+  private static String decodedByTree(byte[] data) {
+    try {
+      return MetricsDecoder.decode(Json.MAPPER.readTree(data)).toString();
+    } catch (IllegalArgumentException e) {
+      return "invalid: " + e.getMessage();
+    } catch (java.io.IOException e) {
+      return "unparseable";
+    }
+  }
+
+  /** {@code data} decoded where a reply has it: after other bytes, so its offsets are not 0. */
+  private static String decodedByStream(String data) {
+    byte[] reply = ("[\"\u00e9\",1," + data + "]").getBytes(StandardCharsets.UTF_8);
+    try (com.fasterxml.jackson.core.JsonParser p = Json.MAPPER.createParser(reply)) {
+      p.nextToken();
+      p.nextToken();
+      p.nextToken();
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+        return "not an object";
+      }
+      return MetricsDecoder.stream(p, reply).toString();
+    } catch (IllegalArgumentException e) {
+      return "invalid: " + e.getMessage();
+    } catch (java.io.IOException e) {
+      return "unparseable";
+    }
+  }
+
+  @Test
+  void streamedMetricsAgreeWithTheTreeOnEveryDataObject() {
+    Random r = new Random(20261202);
+    int valid = 0;
+    int invalid = 0;
+    for (int i = 0; i < PAYLOADS / 2; i++) {
+      String json = data(r);
+      String expected = decodedByTree(json.getBytes(StandardCharsets.UTF_8));
+      assertThat(decodedByStream(json)).as(json).isEqualTo(expected);
+      if (expected.startsWith("ForwardPassMetrics")) {
+        valid++;
+      } else if (expected.startsWith("invalid")) {
+        invalid++;
+      }
+    }
+    assertThat(valid).as("valid data objects").isGreaterThan(PAYLOADS / 20);
+    assertThat(invalid).as("invalid ones").isGreaterThan(PAYLOADS / 20);
+  }
+
+  @Test
+  void anInvalidDataObjectDeepInAReplyIsReportedInTheTreesWords() {
+    StatsReplyDecoder d = new StatsReplyDecoder(List.of("dynamo_my_component"), "my_endpoint");
+    String reply =
+        "{\"name\":\"x\",\"endpoints\":[{\"subject\":\"dynamo_my_component.other-1\",\"data\":{}},"
+            + "{\"data\":{\"request_active_slots\":1,\"request_total_slots\":2,\"kv_active_blocks\":-3,"
+            + "\"kv_total_blocks\":4,\"num_requests_waiting\":0,\"gpu_cache_usage_perc\":0.5,"
+            + "\"gpu_prefix_cache_hit_rate\":0.1},\"subject\":\"dynamo_my_component.my_endpoint-1f\"}]}";
+    StatsReplyDecoder.Result res = d.decode(reply.getBytes(StandardCharsets.UTF_8));
+    assertThat(res.endpoints()).isEmpty();
+    assertThat(res.errors())
+        .extracting(DecodeError::detail)
+        .containsExactly(
+            "dynamo_my_component.my_endpoint-1f: kv_active_blocks must be an unsigned integer, got -3");
+  }
 }

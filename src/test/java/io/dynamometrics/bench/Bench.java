@@ -112,6 +112,14 @@ public final class Bench implements Callable<Integer> {
   boolean profile;
 
   @Option(
+      names = "--aggregator-jvm-option",
+      paramLabel = "OPTION",
+      description =
+          "One more JVM option for the measured aggregator (beside -Xmx1g -XX:+UseSerialGC), "
+              + "e.g. -XX:TieredStopAtLevel=1.")
+  String aggregatorJvmOption;
+
+  @Option(
       names = "--log-level",
       defaultValue = "warning",
       paramLabel = "LEVEL",
@@ -158,7 +166,8 @@ public final class Bench implements Callable<Integer> {
     }
     List<LoadHarness.Run> runs;
     LoadHarness.Ingest ingest = null;
-    LoadHarness harness = new LoadHarness(out, Duration.ofSeconds(seconds), profile);
+    LoadHarness harness =
+        new LoadHarness(out, Duration.ofSeconds(seconds), profile, aggregatorJvmOption);
     runs = harness.run(sizes);
     if (ingestSeconds > 0) {
       ingest = harness.ingest(ingestSeconds);

@@ -57,15 +57,25 @@ public final class LoadHarness {
   private final Path out;
   private final Duration measure;
   private final boolean profile;
+  private final String jvmOption;
   private final HttpClient http = HttpClient.newHttpClient();
 
   /**
    * @param profile record a JFR profile of each aggregator run next to its log
    */
   public LoadHarness(Path out, Duration measure, boolean profile) {
+    this(out, measure, profile, null);
+  }
+
+  /**
+   * @param jvmOption one more JVM option for the measured aggregator (as {@code
+   *     -XX:TieredStopAtLevel=1}), or {@code null}
+   */
+  public LoadHarness(Path out, Duration measure, boolean profile, String jvmOption) {
     this.out = out;
     this.measure = measure;
     this.profile = profile;
+    this.jvmOption = jvmOption;
   }
 
   /** A nats-server of its own for one measurement. */
@@ -377,7 +387,7 @@ public final class LoadHarness {
                 "warn"));
     args.addAll(List.of("--workers", Integer.toString(workers), "--events-per-second", "0"));
     args.addAll(List.of(more));
-    return Processes.start(log, Processes.self(maxHeap, null, args.toArray(String[]::new)));
+    return Processes.start(log, Processes.self(maxHeap, List.of(), args.toArray(String[]::new)));
   }
 
   /** VmRSS of {@code p} (the launcher execs java, so its pid is the JVM's). */
@@ -497,14 +507,18 @@ public final class LoadHarness {
   /** The aggregator under test, in namespace {@code bench}, polling every second. */
   private Process aggregator(String url, int port, Path log, String component, String endpoint)
       throws IOException {
-    String jfr =
-        profile
-            ? "-XX:StartFlightRecording=filename="
-                + log.resolveSibling(log.getFileName() + ".jfr")
-                + ",settings=profile"
-            : null;
+    List<String> options = new ArrayList<>();
+    if (profile) {
+      options.add(
+          "-XX:StartFlightRecording=filename="
+              + log.resolveSibling(log.getFileName() + ".jfr")
+              + ",settings=profile");
+    }
+    if (jvmOption != null) {
+      options.add(jvmOption);
+    }
     return Processes.start(
-        log, Processes.self("1g", jfr, serviceFlags(url, port, component, endpoint)));
+        log, Processes.self("1g", options, serviceFlags(url, port, component, endpoint)));
   }
 
   /**

@@ -59,11 +59,9 @@ public final class Processes {
    * The command that runs this very jar with {@code args}, and one more JVM option (or {@code
    * null}).
    */
-  static List<String> self(String maxHeap, String jvmOption, String... args) {
+  static List<String> self(String maxHeap, List<String> jvmOptions, String... args) {
     List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx" + maxHeap, "-XX:+UseSerialGC"));
-    if (jvmOption != null) {
-      cmd.add(jvmOption);
-    }
+    cmd.addAll(jvmOptions);
     cmd.addAll(List.of("-jar", jar()));
     cmd.addAll(List.of(args));
     return cmd;

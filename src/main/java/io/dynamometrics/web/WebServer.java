@@ -47,9 +47,10 @@ public final class WebServer implements AutoCloseable {
   static final int SCRAPE_QUEUE_SECONDS = 10;
 
   /**
-   * The most written to the socket at once. The channel copies a heap array into a temporary direct
-   * buffer of the write's size, fresh for each request thread: a 10 MB body written whole spent as
-   * long on that buffer's memory as on the transfer (BENCHMARKS.md, "Scrape").
+   * The most written to the socket at once: a 10 MB body written whole took twice as long as in
+   * slices (BENCHMARKS.md, "The socket write"), likely because the channel copies a heap array into
+   * a temporary direct buffer of the write's size, cached per thread, and each request has a fresh
+   * thread.
    */
   private static final int WRITE_SLICE = 256 * 1024;
 

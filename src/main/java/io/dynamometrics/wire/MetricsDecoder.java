@@ -20,13 +20,16 @@ final class MetricsDecoder {
   private MetricsDecoder() {}
 
   /**
-   * Reads the {@code data} object {@code p} is on (its {@code START_OBJECT}), taken from {@code
-   * payload}.
+   * Reads the {@code data} value {@code p} is on (its first token), taken from {@code payload}: an
+   * object streamed, anything else (never valid) through the tree.
    *
    * @throws IllegalArgumentException naming the first field that is missing or wrong
    * @throws IOException for JSON the parser rejects
    */
   static ForwardPassMetrics stream(JsonParser p, byte[] payload) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      return decode(p.<JsonNode>readValueAsTree());
+    }
     long from = p.currentTokenLocation().getByteOffset();
     Slots top = new Slots();
     Slots worker = null;

@@ -2,7 +2,6 @@ package io.dynamometrics.wire;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,10 +86,7 @@ public final class StatsReplyDecoder {
         subject = p.getText();
       } else if (field.equals("data")) {
         try {
-          metrics =
-              value == JsonToken.START_OBJECT
-                  ? MetricsDecoder.stream(p, payload)
-                  : MetricsDecoder.decode(p.<JsonNode>readValueAsTree());
+          metrics = MetricsDecoder.stream(p, payload);
           invalid = null;
         } catch (IllegalArgumentException e) {
           metrics = null;

@@ -62,12 +62,6 @@ public final class LoadHarness {
 
   /**
    * @param profile record a JFR profile of each aggregator run next to its log
-   */
-  public LoadHarness(Path out, Duration measure, boolean profile) {
-    this(out, measure, profile, null);
-  }
-
-  /**
    * @param jvmOption one more JVM option for the measured aggregator (as {@code
    *     -XX:TieredStopAtLevel=1}), or {@code null}
    */
@@ -593,8 +587,8 @@ public final class LoadHarness {
           long polls = awaitNextPoll(port);
           Timed first = timedScrape(port, "/metrics", k[1], k[2]);
           Timed again = timedScrape(port, "/metrics", k[1], k[2]);
-          // the same again with curl, a client that reads the way Prometheus's Go client does
-          // (a big buffer, no per-chunk copies); its own timer, so starting it is not counted
+          // the same again with curl, a native client (as Prometheus's Go scraper is; the JDK's
+          // client spends time of its own on 10 MB); its own timer, so starting it is not counted
           Timed curl = k[1] == null ? curlScrape(port, k[2]) : null;
           boolean samePoll = polls(port) == polls;
           // the client library's own handler on the same registry (debug=text renders everything

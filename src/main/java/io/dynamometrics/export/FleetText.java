@@ -9,7 +9,6 @@ import io.dynamometrics.fleet.WorkerKey;
 import io.dynamometrics.web.Prerendered.Family;
 import io.dynamometrics.wire.ForwardPassMetrics;
 import io.prometheus.metrics.model.snapshots.Labels;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -147,15 +146,36 @@ final class FleetText {
     out.write(name);
     out.write(s.bytes());
     out.write(' ');
-    if (value == Double.POSITIVE_INFINITY) {
+    number(out, value);
+    out.write('\n');
+  }
+
+  /**
+   * {@code value} as the client's writers write it: {@link Double#toString}, with {@code +Inf} and
+   * {@code -Inf}. Whole numbers below ten million, which most fleet values are (blocks, slots,
+   * requests), are written digit by digit: {@code Double.toString} writes them as the digits and
+   * {@code .0} too.
+   */
+  static void number(Buffer out, double value) {
+    long whole = (long) value;
+    if (whole == value
+        && whole > -PLAIN_LIMIT
+        && whole < PLAIN_LIMIT
+        && (whole != 0 || Double.doubleToRawLongBits(value) == 0)) { // -0.0 is written "-0.0"
+      out.digits(whole);
+      out.write('.');
+      out.write('0');
+    } else if (value == Double.POSITIVE_INFINITY) {
       out.ascii("+Inf");
     } else if (value == Double.NEGATIVE_INFINITY) {
       out.ascii("-Inf");
     } else {
       out.ascii(Double.toString(value));
     }
-    out.write('\n');
   }
+
+  /** From ten million, {@link Double#toString} writes scientific notation ({@code 1.0E7}). */
+  private static final long PLAIN_LIMIT = 10_000_000L;
 
   private static void family(List<Family> out, String name, String help, Buffer samples) {
     add(out, name, name, name, "gauge", help, samples);
@@ -232,15 +252,27 @@ final class FleetText {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** A byte buffer that writes ASCII strings without encoding them through a charset. */
-  private static final class Buffer extends ByteArrayOutputStream {
+  /**
+   * A growable byte array, not synchronized (a {@code ByteArrayOutputStream} takes a lock on every
+   * write, and a render makes hundreds of thousands), that writes ASCII without a charset.
+   */
+  static final class Buffer {
+    private byte[] buf;
+    private int count;
+
     Buffer(int size) {
-      super(size);
+      buf = new byte[size];
     }
 
-    @Override
-    public void write(byte[] b) {
-      write(b, 0, b.length);
+    void write(byte[] b) {
+      ensure(b.length);
+      System.arraycopy(b, 0, buf, count, b.length);
+      count += b.length;
+    }
+
+    void write(char c) {
+      ensure(1);
+      buf[count++] = (byte) c;
     }
 
     void ascii(String s) {
@@ -249,6 +281,42 @@ final class FleetText {
       for (int i = 0; i < n; i++) {
         buf[count++] = (byte) s.charAt(i);
       }
+    }
+
+    /** {@code v} in decimal, with a minus sign when negative. */
+    void digits(long v) {
+      ensure(20);
+      if (v < 0) {
+        buf[count++] = '-';
+        v = -v; // never Long.MIN_VALUE: callers pass magnitudes below ten million
+      }
+      int start = count;
+      do {
+        buf[count++] = (byte) ('0' + v % 10);
+        v /= 10;
+      } while (v != 0);
+      for (int i = start, j = count - 1; i < j; i++, j--) {
+        byte t = buf[i];
+        buf[i] = buf[j];
+        buf[j] = t;
+      }
+    }
+
+    int size() {
+      return count;
+    }
+
+    void reset() {
+      count = 0;
+    }
+
+    byte[] toByteArray() {
+      return java.util.Arrays.copyOf(buf, count);
+    }
+
+    @Override
+    public String toString() {
+      return new String(buf, 0, count, StandardCharsets.US_ASCII);
     }
 
     private void ensure(int more) {

@@ -10,6 +10,8 @@ import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -40,37 +42,45 @@ public final class Exposition {
       return out.toByteArray();
     }
     Set<String> aheadNames = prerendered.names();
-    int size = 1 << 16; // the registry's own families are small
-    for (Prerendered.Family f : ahead) {
-      size += f.header(openMetrics).length + f.samples().length;
-    }
-    // one copy of the fleet's bytes, not one per doubling
-    ByteArrayOutputStream out = new ByteArrayOutputStream(size);
     MetricSnapshots rest = registry.scrape(name -> !aheadNames.contains(name));
+    // the registry's own families first, one at a time (they are small), then every part copied
+    // once into an array of the exposition's exact size
+    List<byte[]> parts = new ArrayList<>(2 * (ahead.size() + rest.size()) + 1);
     ByteArrayOutputStream one = new ByteArrayOutputStream(4096);
     int i = 0;
     for (MetricSnapshot s : rest) {
       String name = s.getMetadata().getPrometheusName();
       for (; i < ahead.size() && ahead.get(i).name().compareTo(name) < 0; i++) {
-        write(out, ahead.get(i), openMetrics);
+        add(parts, ahead.get(i), openMetrics);
       }
       one.reset();
       writer.write(one, MetricSnapshots.of(s), escaping);
       // each OpenMetrics rendering ends the exposition; only the last one may
-      out.write(one.toByteArray(), 0, one.size() - (openMetrics ? EOF.length : 0));
+      byte[] family = one.toByteArray();
+      parts.add(openMetrics ? Arrays.copyOf(family, family.length - EOF.length) : family);
     }
     for (; i < ahead.size(); i++) {
-      write(out, ahead.get(i), openMetrics);
+      add(parts, ahead.get(i), openMetrics);
     }
     if (openMetrics) {
-      out.write(EOF);
+      parts.add(EOF);
     }
-    return out.toByteArray();
+    long size = 0;
+    for (byte[] p : parts) {
+      size += p.length;
+    }
+    byte[] out = new byte[Math.toIntExact(size)];
+    int at = 0;
+    for (byte[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
+    }
+    return out;
   }
 
-  private static void write(ByteArrayOutputStream out, Prerendered.Family f, boolean openMetrics) {
-    out.writeBytes(f.header(openMetrics));
-    out.writeBytes(f.samples());
+  private static void add(List<byte[]> parts, Prerendered.Family f, boolean openMetrics) {
+    parts.add(f.header(openMetrics));
+    parts.add(f.samples());
   }
 
   private static final byte[] EOF = "# EOF\n".getBytes(StandardCharsets.US_ASCII);

@@ -26,11 +26,32 @@ public final class StatsReplyDecoder {
   }
 
   /**
-   * Decodes one reply. Streams over it: only the {@code subject} and {@code data} of each endpoint
-   * are read, and {@code data} only as a small tree; counters, names and unknown fields are
-   * skipped.
+   * Decodes one reply: read by {@link StatsReplyScanner} when it takes the reply and no endpoint of
+   * the component's endpoint needs an error's words, else by the JSON parser ({@link #parse}). Both
+   * give the same result for every reply the scanner takes.
    */
   public Result decode(byte[] payload) {
+    List<StatsReplyScanner.Endpoint> scanned = StatsReplyScanner.scan(payload);
+    if (scanned != null) {
+      List<StatsEndpoint> good = new ArrayList<>(1);
+      List<DecodeError> errors = new ArrayList<>(0);
+      boolean complete = true;
+      for (StatsReplyScanner.Endpoint e : scanned) {
+        String invalid = e.hasData() ? null : MetricsDecoder.ABSENT;
+        complete &= add(e.subject(), e.metrics(), invalid, good, errors);
+      }
+      if (complete) {
+        return new Result(good, errors);
+      }
+    }
+    return parse(payload);
+  }
+
+  /**
+   * Decodes one reply with the JSON parser, streaming over it: only the {@code subject} and {@code
+   * data} of each endpoint are read; counters, names and unknown fields are skipped.
+   */
+  Result parse(byte[] payload) {
     List<StatsEndpoint> good = new ArrayList<>(1);
     List<DecodeError> errors = new ArrayList<>(0);
     try (JsonParser p = Json.MAPPER.createParser(payload)) {
@@ -96,27 +117,47 @@ public final class StatsReplyDecoder {
         p.skipChildren();
       }
     }
+    add(subject, metrics, invalid, good, errors);
+  }
+
+  /**
+   * Files one endpoint of a reply under {@code good} or {@code errors}, or nowhere when it is not
+   * one of the component's endpoint's workers.
+   *
+   * @param metrics its metrics, {@code null} when they are missing or invalid
+   * @param invalid why they are, {@code null} when only the parser can tell
+   * @return {@code false} when the endpoint needs the reason and {@code invalid} is {@code null}
+   */
+  private boolean add(
+      String subject,
+      ForwardPassMetrics metrics,
+      String invalid,
+      List<StatsEndpoint> good,
+      List<DecodeError> errors) {
     if (subject == null) {
-      return;
+      return true;
     }
     Match match = match(subject);
     if (match == Match.NONE) {
-      return;
+      return true;
     }
     if (match == Match.STATIC) {
       errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "static endpoint " + subject));
-      return;
+      return true;
     }
     Long workerId = Subjects.workerId(subject);
     if (workerId == null) {
       errors.add(new DecodeError(DecodeError.NO_WORKER_ID, "no lease id in " + subject));
-      return;
+      return true;
     }
     if (metrics != null) {
       good.add(new StatsEndpoint(subject, workerId, metrics));
-    } else {
+    } else if (invalid != null) {
       errors.add(new DecodeError(DecodeError.NOT_METRICS, subject + ": " + invalid));
+    } else {
+      return false;
     }
+    return true;
   }
 
   private enum Match {

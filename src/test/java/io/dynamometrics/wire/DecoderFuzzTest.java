@@ -2,6 +2,7 @@ package io.dynamometrics.wire;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dynamometrics.sim.WireGeneration;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
@@ -353,5 +354,96 @@ class DecoderFuzzTest {
         .extracting(DecodeError::detail)
         .containsExactly(
             "dynamo_my_component.my_endpoint-1f: kv_active_blocks must be an unsigned integer, got -3");
+  }
+
+  /**
+   * A reply as Dynamo's workers write one, from a fixture or a generation's metrics with random
+   * values and whitespace, then mutated byte by byte half of the time.
+   */
+  private static byte[] nearlyRealReply(Random r) {
+    String text =
+        switch (r.nextInt(4)) {
+          case 0 -> Fixtures.text(pick(r, STATS_FIXTURES));
+          default -> {
+            long lease = r.nextLong() >>> 1;
+            var m =
+                new ForwardPassMetrics(
+                    r.nextInt(64),
+                    64,
+                    r.nextInt(5000),
+                    5000,
+                    r.nextInt(9),
+                    r.nextDouble(),
+                    r.nextInt(3) == 0 ? r.nextInt(2) : r.nextFloat(),
+                    r.nextBoolean() ? ForwardPassMetrics.NO_RANK : r.nextInt(4));
+            var generations = List.of(WireGeneration.G1, WireGeneration.G2, WireGeneration.G3);
+            String data = generations.get(r.nextInt(generations.size())).metricsJson(m);
+            yield "{\"type\":\"io.nats.micro.v1.stats_response\",\"name\":\"dynamo_my_component\","
+                + "\"id\":\"n3sT\",\"version\":\"0.0.1\",\"started\":\"2025-08-01T12:00:00.5Z\","
+                + "\"endpoints\":[{\"name\":\"my_endpoint\",\"subject\":\"dynamo_my_component.my_endpoint-"
+                + Long.toHexString(lease)
+                + "\",\"num_requests\":"
+                + r.nextInt(1000)
+                + ",\"processing_time\":1.5e3,\"last_error\":\"\",\"data\":"
+                + data
+                + "},{\"name\":\"generate\",\"subject\":\"dynamo_my_component.generate-"
+                + Long.toHexString(lease)
+                + "\",\"data\":null,\"queue_group\":\"q\"}]}";
+          }
+        };
+    StringBuilder b = new StringBuilder(text);
+    if (r.nextInt(4) == 0) { // whitespace where JSON allows it, and where it does not
+      for (int k = 1 + r.nextInt(4); k > 0; k--) {
+        b.insert(r.nextInt(b.length() + 1), " \n\t\r\f".charAt(r.nextInt(5)));
+      }
+    }
+    for (int m = r.nextBoolean() ? 0 : 1 + r.nextInt(3); m > 0; m--) {
+      int at = r.nextInt(b.length());
+      String bytes = "0123456789-+.eE\" ,:{}[]xnul\\\u00e9";
+      switch (r.nextInt(3)) {
+        case 0 -> b.setCharAt(at, bytes.charAt(r.nextInt(bytes.length())));
+        case 1 -> b.deleteCharAt(at);
+        default -> b.insert(at, bytes.charAt(r.nextInt(bytes.length())));
+      }
+    }
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static final String[] STATS_FIXTURES = {
+    "stats-g1-vllm.json",
+    "stats-g2-dp-ranks.json",
+    "stats-g2-jnats-style.json",
+    "stats-g3-nested.json"
+  };
+
+  @Test
+  void theReplyScannerAgreesWithTheParserOnEveryReply() {
+    StatsReplyDecoder d = new StatsReplyDecoder(List.of("dynamo_my_component"), "my_endpoint");
+    Random r = new Random(20261203);
+    int scanned = 0;
+    int workers = 0;
+    for (int i = 0; i < PAYLOADS / 2; i++) {
+      byte[] payload =
+          i % 3 == 0 ? statsReply(r).getBytes(StandardCharsets.UTF_8) : nearlyRealReply(r);
+      StatsReplyDecoder.Result parsed = d.parse(payload);
+      assertThat(d.decode(payload))
+          .as(new String(payload, StandardCharsets.UTF_8))
+          .isEqualTo(parsed);
+      if (StatsReplyScanner.scan(payload) != null) {
+        scanned++;
+        workers += parsed.endpoints().size();
+      }
+    }
+    assertThat(scanned).as("replies the scanner took").isGreaterThan(PAYLOADS / 8);
+    assertThat(workers).as("workers among them").isGreaterThan(PAYLOADS / 16);
+  }
+
+  @Test
+  void theReplyScannerTakesEveryGenerationsReply() {
+    for (String fixture : STATS_FIXTURES) {
+      List<StatsReplyScanner.Endpoint> endpoints = StatsReplyScanner.scan(Fixtures.bytes(fixture));
+      assertThat(endpoints).as(fixture).isNotNull().isNotEmpty();
+      assertThat(endpoints).as(fixture).anyMatch(e -> e.metrics() != null);
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.dynamometrics.fleet.Target;
 import io.dynamometrics.fleet.Worker;
 import io.dynamometrics.fleet.WorkerKey;
 import io.dynamometrics.web.Prerendered.Family;
+import io.dynamometrics.wire.Bytes;
 import io.dynamometrics.wire.ForwardPassMetrics;
 import io.prometheus.metrics.model.snapshots.Labels;
 import java.nio.charset.StandardCharsets;
@@ -76,8 +77,8 @@ final class FleetText {
     for (Row<Worker> r : workerRows) {
       longest = Math.max(longest, r.selector().bytes().length);
     }
-    Buffer samples =
-        new Buffer(Math.max(workerRows.size(), counterRows.size()) * (longest + 64) + 256);
+    Bytes samples =
+        new Bytes(Math.max(workerRows.size(), counterRows.size()) * (longest + 64) + 256);
     for (FleetSeries.WorkerGauge g : FleetSeries.WORKER) {
       samples(samples, g.name(), workerRows, g.value());
       family(out, g.name(), g.help(), samples);
@@ -131,7 +132,7 @@ final class FleetText {
 
   /** {@code out} emptied, then one sample line per row that has a value. */
   private static <T> void samples(
-      Buffer out, String name, List<Row<T>> rows, ToDoubleFunction<T> value) {
+      Bytes out, String name, List<Row<T>> rows, ToDoubleFunction<T> value) {
     out.reset();
     byte[] nameBytes = ascii(name);
     for (Row<T> r : rows) {
@@ -139,7 +140,7 @@ final class FleetText {
     }
   }
 
-  private static void sample(Buffer out, byte[] name, Selector s, double value) {
+  private static void sample(Bytes out, byte[] name, Selector s, double value) {
     if (Double.isNaN(value)) {
       return; // "no value": no sample, as in the client's snapshots
     }
@@ -156,7 +157,7 @@ final class FleetText {
    * requests), are written digit by digit: {@code Double.toString} writes them as the digits and
    * {@code .0} too.
    */
-  static void number(Buffer out, double value) {
+  static void number(Bytes out, double value) {
     long whole = (long) value;
     if (whole == value
         && whole > -PLAIN_LIMIT
@@ -177,12 +178,12 @@ final class FleetText {
   /** From ten million, {@link Double#toString} writes scientific notation ({@code 1.0E7}). */
   private static final long PLAIN_LIMIT = 10_000_000L;
 
-  private static void family(List<Family> out, String name, String help, Buffer samples) {
+  private static void family(List<Family> out, String name, String help, Bytes samples) {
     add(out, name, name, name, "gauge", help, samples);
   }
 
   /** A counter: text 0.0.4 names the family with {@code _total}, OpenMetrics without. */
-  private static void counterFamily(List<Family> out, String name, String help, Buffer samples) {
+  private static void counterFamily(List<Family> out, String name, String help, Bytes samples) {
     add(out, name, name + "_total", name, "counter", help, samples);
   }
 
@@ -193,7 +194,7 @@ final class FleetText {
       String openMetricsName,
       String type,
       String help,
-      Buffer samples) {
+      Bytes samples) {
     if (samples.size() == 0) {
       return;
     }
@@ -250,79 +251,5 @@ final class FleetText {
 
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
-  }
-
-  /**
-   * A growable byte array, not synchronized (a {@code ByteArrayOutputStream} takes a lock on every
-   * write, and a render makes hundreds of thousands), that writes ASCII without a charset.
-   */
-  static final class Buffer {
-    private byte[] buf;
-    private int count;
-
-    Buffer(int size) {
-      buf = new byte[size];
-    }
-
-    void write(byte[] b) {
-      ensure(b.length);
-      System.arraycopy(b, 0, buf, count, b.length);
-      count += b.length;
-    }
-
-    void write(char c) {
-      ensure(1);
-      buf[count++] = (byte) c;
-    }
-
-    void ascii(String s) {
-      int n = s.length();
-      ensure(n);
-      for (int i = 0; i < n; i++) {
-        buf[count++] = (byte) s.charAt(i);
-      }
-    }
-
-    /** {@code v} in decimal, with a minus sign when negative. */
-    void digits(long v) {
-      ensure(20);
-      if (v < 0) {
-        buf[count++] = '-';
-        v = -v; // never Long.MIN_VALUE: callers pass magnitudes below ten million
-      }
-      int start = count;
-      do {
-        buf[count++] = (byte) ('0' + v % 10);
-        v /= 10;
-      } while (v != 0);
-      for (int i = start, j = count - 1; i < j; i++, j--) {
-        byte t = buf[i];
-        buf[i] = buf[j];
-        buf[j] = t;
-      }
-    }
-
-    int size() {
-      return count;
-    }
-
-    void reset() {
-      count = 0;
-    }
-
-    byte[] toByteArray() {
-      return java.util.Arrays.copyOf(buf, count);
-    }
-
-    @Override
-    public String toString() {
-      return new String(buf, 0, count, StandardCharsets.US_ASCII);
-    }
-
-    private void ensure(int more) {
-      if (count + more > buf.length) {
-        buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + more));
-      }
-    }
   }
 }

@@ -1,13 +1,9 @@
 package io.dynamometrics.sim;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import io.dynamometrics.wire.ForwardPassMetrics;
-import io.dynamometrics.wire.Json;
+import io.dynamometrics.wire.JsonWriter;
 import io.dynamometrics.wire.MetricsWriter;
 import io.dynamometrics.wire.ServiceNames;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 
 /**
@@ -39,19 +35,13 @@ public enum WireGeneration {
 
   /** {@code m} as this generation's stats-handler JSON. */
   public String metricsJson(ForwardPassMetrics m) {
-    StringWriter out = new StringWriter(256);
-    try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(out)) {
-      g.writeStartObject();
-      if (this == G3) {
-        MetricsWriter.nested(g, m, true);
-      } else {
-        MetricsWriter.flat(
-            g, m, this == G1 ? MetricsWriter.Rank.OMIT : MetricsWriter.Rank.ALWAYS, true);
-      }
-      g.writeEndObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException("writing to memory cannot fail", e);
+    JsonWriter g = new JsonWriter(256).startObject();
+    if (this == G3) {
+      MetricsWriter.nested(g, m, true);
+    } else {
+      MetricsWriter.flat(
+          g, m, this == G1 ? MetricsWriter.Rank.OMIT : MetricsWriter.Rank.ALWAYS, true);
     }
-    return out.toString();
+    return g.endObject().toString();
   }
 }

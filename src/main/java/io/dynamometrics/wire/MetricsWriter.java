@@ -1,8 +1,5 @@
 package io.dynamometrics.wire;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.IOException;
-
 /**
  * Writes ForwardPassMetrics as Dynamo does, in the flat (G1, G2) or nested (G3) form: one writer
  * for the mock worker's stats replies and for the l2c event.
@@ -24,16 +21,15 @@ public final class MetricsWriter {
    * The seven fields, flat. With {@code f32} the two fractions are written as Dynamo's f32 (a
    * worker's own report); without, as received (relayed values).
    */
-  public static void flat(JsonGenerator g, ForwardPassMetrics m, Rank rank, boolean f32)
-      throws IOException {
+  public static void flat(JsonWriter g, ForwardPassMetrics m, Rank rank, boolean f32) {
     if (rank == Rank.ALWAYS || (rank == Rank.IF_PRESENT && m.hasRank())) {
       rank(g, m);
     }
-    g.writeNumberField("request_active_slots", m.requestActiveSlots());
-    g.writeNumberField("request_total_slots", m.requestTotalSlots());
-    g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
-    g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
-    g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
+    g.field("request_active_slots", m.requestActiveSlots());
+    g.field("request_total_slots", m.requestTotalSlots());
+    g.field("kv_active_blocks", m.kvActiveBlocks());
+    g.field("kv_total_blocks", m.kvTotalBlocks());
+    g.field("num_requests_waiting", m.numRequestsWaiting());
     fraction(g, "gpu_cache_usage_perc", m.gpuCacheUsagePerc(), f32);
     fraction(g, "gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate(), f32);
   }
@@ -42,36 +38,35 @@ public final class MetricsWriter {
    * The fields of the nested form ({@code worker_stats}, {@code kv_stats}, {@code
    * spec_decode_stats: null}).
    */
-  public static void nested(JsonGenerator g, ForwardPassMetrics m, boolean f32) throws IOException {
-    g.writeObjectFieldStart("worker_stats");
+  public static void nested(JsonWriter g, ForwardPassMetrics m, boolean f32) {
+    g.startObject("worker_stats");
     rank(g, m);
-    g.writeNumberField("request_active_slots", m.requestActiveSlots());
-    g.writeNumberField("request_total_slots", m.requestTotalSlots());
-    g.writeNumberField("num_requests_waiting", m.numRequestsWaiting());
-    g.writeEndObject();
-    g.writeObjectFieldStart("kv_stats");
-    g.writeNumberField("kv_active_blocks", m.kvActiveBlocks());
-    g.writeNumberField("kv_total_blocks", m.kvTotalBlocks());
+    g.field("request_active_slots", m.requestActiveSlots());
+    g.field("request_total_slots", m.requestTotalSlots());
+    g.field("num_requests_waiting", m.numRequestsWaiting());
+    g.endObject();
+    g.startObject("kv_stats");
+    g.field("kv_active_blocks", m.kvActiveBlocks());
+    g.field("kv_total_blocks", m.kvTotalBlocks());
     fraction(g, "gpu_cache_usage_perc", m.gpuCacheUsagePerc(), f32);
     fraction(g, "gpu_prefix_cache_hit_rate", m.gpuPrefixCacheHitRate(), f32);
-    g.writeEndObject();
-    g.writeNullField("spec_decode_stats");
+    g.endObject();
+    g.nullField("spec_decode_stats");
   }
 
-  private static void rank(JsonGenerator g, ForwardPassMetrics m) throws IOException {
+  private static void rank(JsonWriter g, ForwardPassMetrics m) {
     if (m.hasRank()) {
-      g.writeNumberField("data_parallel_rank", m.dpRank());
+      g.field("data_parallel_rank", m.dpRank());
     } else {
-      g.writeNullField("data_parallel_rank");
+      g.nullField("data_parallel_rank");
     }
   }
 
-  private static void fraction(JsonGenerator g, String field, double v, boolean f32)
-      throws IOException {
+  private static void fraction(JsonWriter g, String field, double v, boolean f32) {
     if (f32) {
-      g.writeNumberField(field, (float) v);
+      g.field(field, (float) v);
     } else {
-      g.writeNumberField(field, v);
+      g.field(field, v);
     }
   }
 }

@@ -2,13 +2,14 @@ package io.dynamometrics.export;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dynamometrics.wire.Bytes;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The sample values FleetText writes are the client's: {@link Double#toString}, and ±Inf. */
 class FleetTextNumberTest {
   private static String written(double v) {
-    FleetText.Buffer b = new FleetText.Buffer(1);
+    Bytes b = new Bytes(1);
     FleetText.number(b, v);
     return b.toString();
   }

@@ -3,6 +3,7 @@ package io.dynamometrics.fleet;
 import io.dynamometrics.wire.StatsEndpoint;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -144,9 +145,18 @@ public final class FleetState {
       Aggregates agg = Aggregates.of(workers.stream().map(Worker::metrics).toList());
       out.add(
           new EndpointFleet(
-              e.getKey(), List.copyOf(workers), agg, e.getValue().health, e.getValue().registered));
+              e.getKey(),
+              Collections.unmodifiableList(workers),
+              agg,
+              e.getValue().health,
+              e.getValue().registered));
     }
+    // the lists and the map are new and go nowhere else: read-only views, not copies of 10,000
     return new FleetSnapshot(
-        ++cycles, System.currentTimeMillis(), List.copyOf(out), connected, Map.copyOf(index));
+        ++cycles,
+        System.currentTimeMillis(),
+        Collections.unmodifiableList(out),
+        connected,
+        Collections.unmodifiableMap(index));
   }
 }

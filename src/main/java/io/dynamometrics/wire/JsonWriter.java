@@ -18,6 +18,22 @@ public final class JsonWriter {
     out = new Bytes(size);
   }
 
+  /** A member's name, quoted, escaped and followed by its colon once, when it is defined. */
+  public static final class Name {
+    private final byte[] bytes;
+
+    private Name(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    public static Name of(String name) {
+      JsonWriter w = new JsonWriter(name.length() + 3);
+      w.string(name);
+      w.out.write(':');
+      return new Name(w.toByteArray());
+    }
+  }
+
   public JsonWriter startObject() {
     out.write('{');
     comma = false;
@@ -25,8 +41,20 @@ public final class JsonWriter {
   }
 
   /** A member whose value is an object, which the next calls fill. */
-  public JsonWriter startObject(String name) {
+  public JsonWriter startObject(Name name) {
     name(name);
+    return startObject();
+  }
+
+  /** A member named by a whole number (as a string, as JSON's names are), its value an object. */
+  public JsonWriter startObject(long name) {
+    if (comma) {
+      out.write(',');
+    }
+    out.write('"');
+    out.digits(name);
+    out.write('"');
+    out.write(':');
     return startObject();
   }
 
@@ -36,44 +64,36 @@ public final class JsonWriter {
     return this;
   }
 
-  public JsonWriter field(String name, long v) {
+  public JsonWriter field(Name name, long v) {
     name(name);
     out.digits(v);
     return this;
   }
 
   /**
-   * A double, as {@link Double#toString} writes it; one JSON has no number for ({@code NaN}, {@code
-   * Infinity}) as a string, as Jackson writes it.
+   * A double, as {@link Double#toString} writes it; {@code NaN} and the infinities, which JSON has
+   * no number for, as strings, as Jackson writes them.
    */
-  public JsonWriter field(String name, double v) {
+  public JsonWriter field(Name name, double v) {
     name(name);
     number(Double.toString(v), Double.isFinite(v));
     return this;
   }
 
-  /** A float, as {@link Float#toString} writes it (and as {@link #field(String, double)}). */
-  public JsonWriter field(String name, float v) {
+  /** A float, as {@link Float#toString} writes it (and as {@link #field(Name, double)}). */
+  public JsonWriter field(Name name, float v) {
     name(name);
     number(Float.toString(v), Float.isFinite(v));
     return this;
   }
 
-  private void number(String text, boolean finite) {
-    if (finite) {
-      out.ascii(text);
-    } else {
-      string(text);
-    }
-  }
-
-  public JsonWriter field(String name, String v) {
+  public JsonWriter field(Name name, String v) {
     name(name);
     string(v);
     return this;
   }
 
-  public JsonWriter nullField(String name) {
+  public JsonWriter nullField(Name name) {
     name(name);
     out.ascii("null");
     return this;
@@ -88,13 +108,20 @@ public final class JsonWriter {
     return out.toString();
   }
 
-  private void name(String name) {
+  private void number(String text, boolean finite) {
+    if (finite) {
+      out.ascii(text);
+    } else {
+      string(text);
+    }
+  }
+
+  private void name(Name name) {
     if (comma) {
       out.write(',');
     }
     comma = true;
-    string(name);
-    out.write(':');
+    out.write(name.bytes);
   }
 
   /**

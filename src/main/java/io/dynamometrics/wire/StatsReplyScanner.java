@@ -416,7 +416,16 @@ final class StatsReplyScanner {
 
   /** Whether the last key read is {@code name}. */
   private boolean is(byte[] name) {
-    return end - start == name.length && Arrays.equals(b, start, end, name, 0, name.length);
+    int n = name.length;
+    if (end - start != n) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) { // names are short: byte by byte
+      if (b[start + i] != name[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A string of printable ASCII without escapes; its contents' offsets in start and end. */

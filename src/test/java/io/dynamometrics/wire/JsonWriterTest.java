@@ -45,37 +45,41 @@ class JsonWriterTest {
       throws IOException {
     for (int i = r.nextInt(6); i > 0; i--) {
       String name = text(r);
+      JsonWriter.Name n = JsonWriter.Name.of(name);
       switch (r.nextInt(depth < 4 ? 7 : 6)) {
         case 0 -> {
           long v = r.nextBoolean() ? r.nextLong() : r.nextInt(100);
-          ours.field(name, v);
+          ours.field(n, v);
           g.writeNumberField(name, v);
         }
         case 1 -> {
           double v = number(r);
-          ours.field(name, v);
+          ours.field(n, v);
           g.writeNumberField(name, v);
         }
         case 2 -> {
           float v = (float) number(r);
-          ours.field(name, v);
+          ours.field(n, v);
           g.writeNumberField(name, v);
         }
         case 3 -> {
           String v = text(r);
-          ours.field(name, v);
+          ours.field(n, v);
           g.writeStringField(name, v);
         }
         case 4 -> {
-          ours.nullField(name);
+          ours.nullField(n);
           g.writeNullField(name);
         }
         case 5 -> {
-          ours.field(name, Long.MIN_VALUE);
+          long id = r.nextBoolean() ? r.nextLong() : Long.MIN_VALUE;
+          ours.startObject(id).field(n, Long.MIN_VALUE).endObject();
+          g.writeObjectFieldStart(Long.toString(id));
           g.writeNumberField(name, Long.MIN_VALUE);
+          g.writeEndObject();
         }
         default -> {
-          ours.startObject(name);
+          ours.startObject(n);
           g.writeObjectFieldStart(name);
           members(r, ours, g, depth + 1);
           ours.endObject();

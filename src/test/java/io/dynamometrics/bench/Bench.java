@@ -45,6 +45,14 @@ public final class Bench implements Callable<Integer> {
   int seconds;
 
   @Option(
+      names = "--warmup-seconds",
+      defaultValue = "3",
+      paramLabel = "S",
+      description =
+          "Seconds each fleet size runs, once every worker is seen, before the measured window: long enough (60 and more at 10,000 workers on two cores) and the window sees the JIT's work done, as in a service that has run for a while (default: ${DEFAULT-VALUE}).")
+  int warmupSeconds;
+
+  @Option(
       names = "--out",
       defaultValue = "bench-results",
       paramLabel = "DIR",
@@ -164,10 +172,19 @@ public final class Bench implements Callable<Integer> {
     if (seconds < 1 || seconds > 3600) {
       throw new IllegalArgumentException("--seconds must be between 1 and 3600, got " + seconds);
     }
+    if (warmupSeconds < 0 || warmupSeconds > 3600) {
+      throw new IllegalArgumentException(
+          "--warmup-seconds must be between 0 and 3600, got " + warmupSeconds);
+    }
     List<LoadHarness.Run> runs;
     LoadHarness.Ingest ingest = null;
     LoadHarness harness =
-        new LoadHarness(out, Duration.ofSeconds(seconds), profile, aggregatorJvmOption);
+        new LoadHarness(
+            out,
+            Duration.ofSeconds(seconds),
+            Duration.ofSeconds(warmupSeconds),
+            profile,
+            aggregatorJvmOption);
     runs = harness.run(sizes);
     if (ingestSeconds > 0) {
       ingest = harness.ingest(ingestSeconds);

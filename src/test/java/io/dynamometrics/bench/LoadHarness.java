@@ -56,18 +56,22 @@ public final class LoadHarness {
 
   private final Path out;
   private final Duration measure;
+  private final Duration warmup;
   private final boolean profile;
   private final String jvmOption;
   private final HttpClient http = HttpClient.newHttpClient();
 
   /**
+   * @param warmup how long each fleet size runs, once every worker is seen, before it is measured
    * @param profile record a JFR profile of each aggregator run next to its log
    * @param jvmOption one more JVM option for the measured aggregator (as {@code
    *     -XX:TieredStopAtLevel=1}), or {@code null}
    */
-  public LoadHarness(Path out, Duration measure, boolean profile, String jvmOption) {
+  public LoadHarness(
+      Path out, Duration measure, Duration warmup, boolean profile, String jvmOption) {
     this.out = out;
     this.measure = measure;
+    this.warmup = warmup;
     this.profile = profile;
     this.jvmOption = jvmOption;
   }
@@ -731,7 +735,7 @@ public final class LoadHarness {
       agg = aggregator(url, port, logs.resolve("aggregator-" + size + ".log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       awaitWorkers(port, size, Duration.ofMinutes(2));
-      Thread.sleep(3000); // warm-up
+      Thread.sleep(warmup);
       double cpu0 = cpuSeconds(agg);
       long polls0 = polls(port);
       List<Double> gathers = new ArrayList<>();
@@ -849,6 +853,7 @@ public final class LoadHarness {
             + ", Java "
             + System.getProperty("java.version"));
     root.put("measureSeconds", measure.toSeconds());
+    root.put("warmupSeconds", warmup.toSeconds());
     root.put("referenceGatherMs", REFERENCE_GATHER_MS);
     ArrayNode arr = root.putArray("runs");
     for (Run r : runs) {

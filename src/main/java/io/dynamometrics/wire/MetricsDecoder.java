@@ -6,12 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 
 /**
- * Reads ForwardPassMetrics in the flat (G1, G2) or nested (G3) form.
+ * Reads ForwardPassMetrics in the flat (G1, G2) or nested (G3) form, for replies the {@link
+ * StatsReplyScanner} leaves to the JSON parser.
  *
- * <p>A poll of 10,000 workers decodes 10,000 of these. {@link #stream} reads one straight off the
- * parser into eight slots, building no tree; anything it does not take as plainly valid (a field
- * missing, of another type, out of range) is decoded again from its bytes by {@link
- * #decode(JsonNode)}, which is the rule and words every error comes from.
+ * <p>{@link #stream} reads them straight off the parser into eight slots, building no tree;
+ * anything it does not take as plainly valid (a field missing, of another type, out of range) is
+ * decoded again from its bytes by {@link #decode(JsonNode)}, which is the rule and words every
+ * error comes from.
  */
 final class MetricsDecoder {
   /** The error of an endpoint that sent no {@code data}. */
@@ -31,31 +32,28 @@ final class MetricsDecoder {
       return decode(p.<JsonNode>readValueAsTree());
     }
     long from = p.currentTokenLocation().getByteOffset();
-    Slots top = new Slots();
-    Slots worker = null;
-    Slots kv = null;
+    MetricSlots top = new MetricSlots();
+    MetricSlots worker = null;
+    MetricSlots kv = null;
     boolean plain = true;
     while (p.nextToken() == JsonToken.FIELD_NAME) {
       String field = p.currentName();
       JsonToken value = p.nextToken();
       boolean object = value == JsonToken.START_OBJECT;
       if (field.equals("worker_stats") && object) {
-        worker = new Slots().readObject(p);
+        worker = readObject(new MetricSlots(), p);
       } else if (field.equals("kv_stats") && object) {
-        kv = new Slots().readObject(p);
+        kv = readObject(new MetricSlots(), p);
       } else if (field.equals("worker_stats") || field.equals("kv_stats")) {
         plain = false;
         p.skipChildren();
       } else {
-        top.read(field, value, p);
+        read(top, field, value, p);
       }
     }
     ForwardPassMetrics m = null;
     if (plain) {
-      m =
-          worker != null && kv != null
-              ? Slots.metrics(worker, kv, true)
-              : Slots.metrics(top, top, false);
+      m = worker != null && kv != null ? worker.metrics(kv, true) : top.metrics(top, false);
     }
     if (m != null) {
       return m;
@@ -67,111 +65,72 @@ final class MetricsDecoder {
     return decode(Json.MAPPER.readTree(payload, (int) from, (int) (to - from)));
   }
 
-  /** The eight fields as read, each taken only when plainly valid. */
-  private static final class Slots {
-    private static final String[] U64 = {
-      "request_active_slots",
-      "request_total_slots",
-      "kv_active_blocks",
-      "kv_total_blocks",
-      "num_requests_waiting"
-    };
-    private static final String[] F64 = {"gpu_cache_usage_perc", "gpu_prefix_cache_hit_rate"};
-    private static final String RANK = "data_parallel_rank";
-
-    final long[] u64 = {-1, -1, -1, -1, -1};
-    final double[] f64 = {Double.NaN, Double.NaN};
-    int rank = ForwardPassMetrics.NO_RANK;
-    boolean rankBad;
-
-    /** Reads the object {@code p} is on, to its end. */
-    Slots readObject(JsonParser p) throws IOException {
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String field = p.currentName();
-        read(field, p.nextToken(), p);
-      }
-      return this;
+  /** Reads the object {@code p} is on, to its end, into {@code s}. */
+  private static MetricSlots readObject(MetricSlots s, JsonParser p) throws IOException {
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      read(s, field, p.nextToken(), p);
     }
+    return s;
+  }
 
-    /** Takes {@code value} if {@code field} is one of the eight; skips it either way. */
-    void read(String field, JsonToken value, JsonParser p) throws IOException {
-      for (int i = 0; i < U64.length; i++) {
-        if (field.equals(U64[i])) {
-          u64[i] = unsigned(value, p, Long.MAX_VALUE);
-          return;
-        }
-      }
-      for (int i = 0; i < F64.length; i++) {
-        if (field.equals(F64[i])) {
-          f64[i] = number(value, p);
-          return;
-        }
-      }
-      if (field.equals(RANK)) {
-        long r =
-            value == JsonToken.VALUE_NULL
-                ? ForwardPassMetrics.NO_RANK
-                : unsigned(value, p, Integer.MAX_VALUE);
-        rankBad = value != JsonToken.VALUE_NULL && r < 0;
-        rank = rankBad ? ForwardPassMetrics.NO_RANK : (int) r;
+  /**
+   * Takes {@code value} into {@code s} if {@code field} is one of the eight; skips it either way.
+   */
+  private static void read(MetricSlots s, String field, JsonToken value, JsonParser p)
+      throws IOException {
+    for (int i = 0; i < MetricSlots.U64.length; i++) {
+      if (field.equals(MetricSlots.U64[i])) {
+        s.u64[i] = unsigned(value, p, Long.MAX_VALUE);
         return;
       }
-      p.skipChildren();
     }
-
-    /** A non-negative integer up to {@code max}, else -1. */
-    private static long unsigned(JsonToken value, JsonParser p, long max) throws IOException {
-      if (value != JsonToken.VALUE_NUMBER_INT) {
-        p.skipChildren();
-        return -1;
+    for (int i = 0; i < MetricSlots.F64.length; i++) {
+      if (field.equals(MetricSlots.F64[i])) {
+        s.f64[i] = number(value, p);
+        return;
       }
+    }
+    if (field.equals(MetricSlots.RANK)) {
+      long r =
+          value == JsonToken.VALUE_NULL
+              ? ForwardPassMetrics.NO_RANK
+              : unsigned(value, p, Integer.MAX_VALUE);
+      s.rankBad = value != JsonToken.VALUE_NULL && r < 0;
+      s.rank = s.rankBad ? ForwardPassMetrics.NO_RANK : (int) r;
+      return;
+    }
+    p.skipChildren();
+  }
+
+  /** A non-negative integer up to {@code max}, else -1. */
+  private static long unsigned(JsonToken value, JsonParser p, long max) throws IOException {
+    if (value != JsonToken.VALUE_NUMBER_INT) {
+      p.skipChildren();
+      return -1;
+    }
+    JsonParser.NumberType type = p.getNumberType();
+    if (type != JsonParser.NumberType.INT && type != JsonParser.NumberType.LONG) {
+      return -1;
+    }
+    long v = p.getLongValue();
+    return v >= 0 && v <= max ? v : -1;
+  }
+
+  /** A finite number, else NaN. */
+  private static double number(JsonToken value, JsonParser p) throws IOException {
+    if (value == JsonToken.VALUE_NUMBER_INT) {
       JsonParser.NumberType type = p.getNumberType();
-      if (type != JsonParser.NumberType.INT && type != JsonParser.NumberType.LONG) {
-        return -1;
-      }
-      long v = p.getLongValue();
-      return v >= 0 && v <= max ? v : -1;
+      return type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG
+          ? p.getDoubleValue()
+          : Double.NaN;
     }
-
-    /** A finite number, else NaN. */
-    private static double number(JsonToken value, JsonParser p) throws IOException {
-      if (value == JsonToken.VALUE_NUMBER_INT) {
-        JsonParser.NumberType type = p.getNumberType();
-        return type == JsonParser.NumberType.INT || type == JsonParser.NumberType.LONG
-            ? p.getDoubleValue()
-            : Double.NaN;
-      }
-      if (value == JsonToken.VALUE_NUMBER_FLOAT) {
-        double d = p.getDoubleValue();
-        return Double.isFinite(d) ? d : Double.NaN;
-      }
-      p.skipChildren();
-      return Double.NaN;
+    if (value == JsonToken.VALUE_NUMBER_FLOAT) {
+      double d = p.getDoubleValue();
+      return Double.isFinite(d) ? d : Double.NaN;
     }
-
-    /** The metrics when every field they need was taken, else {@code null}. */
-    static ForwardPassMetrics metrics(Slots worker, Slots kv, boolean nested) {
-      if (worker.u64[0] < 0
-          || worker.u64[1] < 0
-          || kv.u64[2] < 0
-          || kv.u64[3] < 0
-          || worker.u64[4] < 0
-          || Double.isNaN(kv.f64[0])
-          || Double.isNaN(kv.f64[1])
-          || worker.rankBad) {
-        return null;
-      }
-      return new ForwardPassMetrics(
-          worker.u64[0],
-          worker.u64[1],
-          kv.u64[2],
-          kv.u64[3],
-          worker.u64[4],
-          kv.f64[0],
-          kv.f64[1],
-          worker.rank,
-          nested);
-    }
+    p.skipChildren();
+    return Double.NaN;
   }
 
   /**

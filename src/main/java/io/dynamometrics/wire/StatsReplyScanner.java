@@ -37,17 +37,11 @@ final class StatsReplyScanner {
   private static final byte[] DATA = ascii("data");
   private static final byte[] WORKER_STATS = ascii("worker_stats");
   private static final byte[] KV_STATS = ascii("kv_stats");
-  private static final byte[][] U64 = {
-    ascii("request_active_slots"),
-    ascii("request_total_slots"),
-    ascii("kv_active_blocks"),
-    ascii("kv_total_blocks"),
-    ascii("num_requests_waiting")
-  };
-  private static final byte[][] F64 = {
-    ascii("gpu_cache_usage_perc"), ascii("gpu_prefix_cache_hit_rate")
-  };
-  private static final byte[] RANK = ascii("data_parallel_rank");
+  private static final byte[][] U64 =
+      Arrays.stream(MetricSlots.U64).map(StatsReplyScanner::ascii).toArray(byte[][]::new);
+  private static final byte[][] F64 =
+      Arrays.stream(MetricSlots.F64).map(StatsReplyScanner::ascii).toArray(byte[][]::new);
+  private static final byte[] RANK = ascii(MetricSlots.RANK);
 
   /** Exact powers of ten, for numbers that convert exactly with one operation. */
   private static final double[] POW10 = new double[23];
@@ -178,9 +172,9 @@ final class StatsReplyScanner {
 
   /** A {@code data} object: flat, or nested in {@code worker_stats} and {@code kv_stats}. */
   private ForwardPassMetrics data(int depth) {
-    Slots top = new Slots();
-    Slots worker = null;
-    Slots kv = null;
+    MetricSlots top = new MetricSlots();
+    MetricSlots worker = null;
+    MetricSlots kv = null;
     boolean plain = true;
     int base = open(depth);
     if (!close()) {
@@ -188,9 +182,9 @@ final class StatsReplyScanner {
         key(base);
         boolean object = peek() == '{';
         if (is(WORKER_STATS) && object) {
-          worker = slots(new Slots(), depth + 1);
+          worker = slots(new MetricSlots(), depth + 1);
         } else if (is(KV_STATS) && object) {
-          kv = slots(new Slots(), depth + 1);
+          kv = slots(new MetricSlots(), depth + 1);
         } else if (is(WORKER_STATS) || is(KV_STATS)) {
           plain = false;
           value(depth + 1);
@@ -206,7 +200,7 @@ final class StatsReplyScanner {
     return worker != null && kv != null ? worker.metrics(kv, true) : top.metrics(top, false);
   }
 
-  private Slots slots(Slots s, int depth) {
+  private MetricSlots slots(MetricSlots s, int depth) {
     int base = open(depth);
     if (!close()) {
       do {
@@ -219,7 +213,7 @@ final class StatsReplyScanner {
   }
 
   /** The value of the key just read: into {@code s} when it is one of the eight, else skipped. */
-  private void field(Slots s, int depth) {
+  private void field(MetricSlots s, int depth) {
     for (int i = 0; i < U64.length; i++) {
       if (is(U64[i])) {
         s.u64[i] = unsigned(depth, Long.MAX_VALUE);
@@ -281,30 +275,6 @@ final class StatsReplyScanner {
       v = Double.parseDouble(new String(b, from, pos - from, StandardCharsets.ISO_8859_1));
     }
     return Double.isFinite(v) ? v : Double.NaN;
-  }
-
-  /** The eight fields as read from one object, as {@link MetricsDecoder} reads them. */
-  private static final class Slots {
-    final long[] u64 = {-1, -1, -1, -1, -1};
-    final double[] f64 = {Double.NaN, Double.NaN};
-    int rank = ForwardPassMetrics.NO_RANK;
-    boolean rankBad;
-
-    /** The metrics of this object's worker fields and {@code kv}'s, when all are valid. */
-    ForwardPassMetrics metrics(Slots kv, boolean nested) {
-      if (u64[0] < 0
-          || u64[1] < 0
-          || kv.u64[2] < 0
-          || kv.u64[3] < 0
-          || u64[4] < 0
-          || Double.isNaN(kv.f64[0])
-          || Double.isNaN(kv.f64[1])
-          || rankBad) {
-        return null;
-      }
-      return new ForwardPassMetrics(
-          u64[0], u64[1], kv.u64[2], kv.u64[3], u64[4], kv.f64[0], kv.f64[1], rank, nested);
-    }
   }
 
   // ---- JSON, checked as strictly as the parser and no further than this scanner goes ----

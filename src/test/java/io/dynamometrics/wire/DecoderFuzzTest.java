@@ -224,14 +224,20 @@ class DecoderFuzzTest {
               + r.nextInt((int) isl + 1)
               + "}";
     }
-    StringBuilder b = new StringBuilder(text);
+    return mutated(r, new StringBuilder(text), "0123456789-+.eE\" ,:{}[]x");
+  }
+
+  /**
+   * {@code b} as UTF-8, half of the time with one to three of its characters replaced, deleted or
+   * joined by one of {@code chars}.
+   */
+  private static byte[] mutated(Random r, StringBuilder b, String chars) {
     for (int m = r.nextBoolean() ? 0 : 1 + r.nextInt(3); m > 0; m--) {
       int at = r.nextInt(b.length());
-      String bytes = "0123456789-+.eE\" ,:{}[]x";
       switch (r.nextInt(3)) {
-        case 0 -> b.setCharAt(at, bytes.charAt(r.nextInt(bytes.length())));
+        case 0 -> b.setCharAt(at, chars.charAt(r.nextInt(chars.length())));
         case 1 -> b.deleteCharAt(at);
-        default -> b.insert(at, bytes.charAt(r.nextInt(bytes.length())));
+        default -> b.insert(at, chars.charAt(r.nextInt(chars.length())));
       }
     }
     return b.toString().getBytes(StandardCharsets.UTF_8);
@@ -397,16 +403,7 @@ class DecoderFuzzTest {
         b.insert(r.nextInt(b.length() + 1), " \n\t\r\f".charAt(r.nextInt(5)));
       }
     }
-    for (int m = r.nextBoolean() ? 0 : 1 + r.nextInt(3); m > 0; m--) {
-      int at = r.nextInt(b.length());
-      String bytes = "0123456789-+.eE\" ,:{}[]xnul\\\u00e9";
-      switch (r.nextInt(3)) {
-        case 0 -> b.setCharAt(at, bytes.charAt(r.nextInt(bytes.length())));
-        case 1 -> b.deleteCharAt(at);
-        default -> b.insert(at, bytes.charAt(r.nextInt(bytes.length())));
-      }
-    }
-    return b.toString().getBytes(StandardCharsets.UTF_8);
+    return mutated(r, b, "0123456789-+.eE\" ,:{}[]xnul\\\u00e9");
   }
 
   private static final String[] STATS_FIXTURES = {

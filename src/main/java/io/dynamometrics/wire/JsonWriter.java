@@ -48,9 +48,7 @@ public final class JsonWriter {
 
   /** A member named by a whole number (as a string, as JSON's names are), its value an object. */
   public JsonWriter startObject(long name) {
-    if (comma) {
-      out.write(',');
-    }
+    member();
     out.write('"');
     out.digits(name);
     out.write('"');
@@ -117,16 +115,22 @@ public final class JsonWriter {
   }
 
   private void name(Name name) {
+    member();
+    out.write(name.bytes);
+  }
+
+  /** Starts a member of the current object: a comma unless it is the first. */
+  private void member() {
     if (comma) {
       out.write(',');
     }
     comma = true;
-    out.write(name.bytes);
   }
 
   /**
    * {@code s} quoted: {@code "} and {@code \} escaped, control characters as {@code \n}, {@code
-   * \t}, {@code \r}, {@code \b}, {@code \f} or {@code \}{@code u00XX}, the rest as UTF-8.
+   * \t}, {@code \r}, {@code \b}, {@code \f} or {@code \}{@code u00XX}, each half of a surrogate
+   * pair as {@code \}{@code uXXXX} (as Jackson does by default), the rest as UTF-8.
    */
   private void string(String s) {
     out.write('"');

@@ -30,6 +30,15 @@ final class MetricSlots {
   boolean rankBad;
 
   /**
+   * Takes {@code data_parallel_rank}: {@code null} (no rank), or {@code r}, a non-negative int read
+   * as such or -1 for anything else, which makes the metrics invalid.
+   */
+  void rank(boolean isNull, long r) {
+    rankBad = !isNull && r < 0;
+    rank = isNull || rankBad ? ForwardPassMetrics.NO_RANK : (int) r;
+  }
+
+  /**
    * The metrics of this object's worker fields and {@code kv}'s KV fields (the same object in the
    * flat form) when every one needed was taken, else {@code null}.
    */

@@ -92,12 +92,8 @@ final class MetricsDecoder {
       }
     }
     if (field.equals(MetricSlots.RANK)) {
-      long r =
-          value == JsonToken.VALUE_NULL
-              ? ForwardPassMetrics.NO_RANK
-              : unsigned(value, p, Integer.MAX_VALUE);
-      s.rankBad = value != JsonToken.VALUE_NULL && r < 0;
-      s.rank = s.rankBad ? ForwardPassMetrics.NO_RANK : (int) r;
+      boolean isNull = value == JsonToken.VALUE_NULL;
+      s.rank(isNull, isNull ? -1 : unsigned(value, p, Integer.MAX_VALUE));
       return;
     }
     p.skipChildren();

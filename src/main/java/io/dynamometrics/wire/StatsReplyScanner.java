@@ -154,7 +154,11 @@ final class StatsReplyScanner {
           subject = new String(b, start, end - start, StandardCharsets.ISO_8859_1);
         } else if (is(DATA)) {
           hasData = true;
-          metrics = peek() == '{' ? data(depth + 1) : skip(depth + 1);
+          if (peek() == '{') {
+            metrics = data(depth + 1);
+          } else {
+            value(depth + 1); // never valid metrics
+          }
         } else {
           value(depth + 1);
         }
@@ -162,12 +166,6 @@ final class StatsReplyScanner {
     }
     keyCount = base;
     return new Endpoint(subject, metrics, hasData);
-  }
-
-  /** Skips a value; {@code null} for the metrics it is not. */
-  private ForwardPassMetrics skip(int depth) {
-    value(depth);
-    return null;
   }
 
   /** A {@code data} object: flat, or nested in {@code worker_stats} and {@code kv_stats}. */
@@ -227,15 +225,11 @@ final class StatsReplyScanner {
       }
     }
     if (is(RANK)) {
-      if (peek() == 'n') {
-        value(depth);
-        s.rank = ForwardPassMetrics.NO_RANK;
-        s.rankBad = false;
-      } else {
-        long r = unsigned(depth, Integer.MAX_VALUE);
-        s.rankBad = r < 0;
-        s.rank = r < 0 ? ForwardPassMetrics.NO_RANK : (int) r;
+      boolean isNull = peek() == 'n';
+      if (isNull) {
+        value(depth); // checks that it is null
       }
+      s.rank(isNull, isNull ? -1 : unsigned(depth, Integer.MAX_VALUE));
       return;
     }
     value(depth);
@@ -243,8 +237,7 @@ final class StatsReplyScanner {
 
   /** The value, when it is a non-negative integer up to {@code max}; else skipped, and -1. */
   private long unsigned(int depth, long max) {
-    byte c = peek();
-    if (c != '-' && (c < '0' || c > '9')) {
+    if (!numberAhead()) {
       value(depth);
       return -1;
     }
@@ -252,10 +245,15 @@ final class StatsReplyScanner {
     return integer && exact && !negative && mantissa <= max ? mantissa : -1;
   }
 
+  /** Whether the value at pos starts as a number does. */
+  private boolean numberAhead() {
+    byte c = peek();
+    return c == '-' || (c >= '0' && c <= '9');
+  }
+
   /** The value, when it is a finite number; else skipped, and NaN. */
   private double fraction(int depth) {
-    byte c = peek();
-    if (c != '-' && (c < '0' || c > '9')) {
+    if (!numberAhead()) {
       value(depth);
       return Double.NaN;
     }

@@ -49,7 +49,7 @@ public final class Bench implements Callable<Integer> {
       defaultValue = "3",
       paramLabel = "S",
       description =
-          "Seconds each fleet size runs, once every worker is seen, before the measured window: long enough (60 and more at 10,000 workers on two cores) and the window sees the JIT's work done, as in a service that has run for a while (default: ${DEFAULT-VALUE}).")
+          "Seconds each fleet size runs, once every worker is seen, before the measured window; 60 or more at 10,000 workers on two cores measures a JIT that has finished compiling, as in a service that has run a while (default: ${DEFAULT-VALUE}).")
   int warmupSeconds;
 
   @Option(

@@ -18,7 +18,7 @@ COPY --from=build /src/target/dynamo-metrics.jar /opt/dynamo-metrics/dynamo-metr
 # cache of the classes loaded at start-up, trained here on six seconds of a demo fleet; the
 # container's limit bounds the heap
 ENV MALLOC_ARENA_MAX=2 \
-    JVM_OPTS="-XX:+UseSerialGC -Xms16m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:MaxRAMPercentage=75 -XX:TrimNativeHeapInterval=5000"
+    JVM_OPTS="-XX:+UseSerialGC -Xms8m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:MaxRAMPercentage=75 -XX:TrimNativeHeapInterval=5000"
 RUN java $JVM_OPTS -XX:AOTCacheOutput=/opt/dynamo-metrics/dynamo-metrics.aot \
       -jar /opt/dynamo-metrics/dynamo-metrics.jar demo --host 127.0.0.1 --port 0 --workers 20 --poll-interval 0.2 & \
     pid=$!; sleep 6; kill -TERM $pid; wait $pid; test -s /opt/dynamo-metrics/dynamo-metrics.aot

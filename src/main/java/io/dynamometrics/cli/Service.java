@@ -25,9 +25,19 @@ import io.dynamometrics.web.History;
 import io.dynamometrics.web.StaticFiles;
 import io.dynamometrics.web.WebServer;
 import io.dynamometrics.web.WorkerKvHistory;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmGarbageCollectorMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryPoolAllocationMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmNativeMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.JvmRuntimeInfoMetric;
+import io.prometheus.metrics.instrumentation.jvm.JvmThreadsMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,8 +74,42 @@ final class Service implements AutoCloseable {
   private volatile boolean started;
   private final SelfMetrics self;
 
+  /**
+   * The client library's {@code jvm_*} and {@code process_*} series: those of its {@code
+   * JvmMetrics}, with {@code jvm_native_memory_*} only when native memory tracking is on. Those
+   * series come from a diagnostic command through the platform MBean server, which costs about 4
+   * MiB resident (JMX and the JDK's diagnostic commands, loaded to report nothing when tracking is
+   * off, as it is by default; BENCHMARKS.md, "Footprint").
+   */
+  static void registerJvmMetrics(PrometheusRegistry registry) {
+    JvmThreadsMetrics.builder().register(registry);
+    JvmBufferPoolMetrics.builder().register(registry);
+    JvmClassLoadingMetrics.builder().register(registry);
+    JvmCompilationMetrics.builder().register(registry);
+    JvmGarbageCollectorMetrics.builder().register(registry);
+    JvmMemoryPoolAllocationMetrics.builder().register(registry);
+    JvmMemoryMetrics.builder().register(registry);
+    if (nativeMemoryTracking()) {
+      JvmNativeMemoryMetrics.builder().register(registry);
+    }
+    JvmRuntimeInfoMetric.builder().register(registry);
+    ProcessMetrics.builder().register(registry);
+  }
+
+  /**
+   * Whether the JVM was started with native memory tracking ({@code summary} or {@code detail}).
+   */
+  private static boolean nativeMemoryTracking() {
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("-XX:NativeMemoryTracking=") && !arg.endsWith("=off")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   Service(ServeOptions serve, PollOptions poll) {
-    JvmMetrics.builder().register(registry);
+    registerJvmMetrics(registry);
     // registered before NATS is even tried, so /metrics tells "not connected" from the first moment
     self =
         new SelfMetrics(

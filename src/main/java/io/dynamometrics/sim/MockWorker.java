@@ -1,11 +1,10 @@
 package io.dynamometrics.sim;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dynamometrics.transport.Transport;
 import io.dynamometrics.wire.ForwardPassMetrics;
 import io.dynamometrics.wire.HitRateEvent;
-import io.dynamometrics.wire.Json;
+import io.dynamometrics.wire.JsonWriter;
+import io.dynamometrics.wire.JsonWriter.Name;
 import io.dynamometrics.wire.Subjects;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -21,6 +20,15 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class MockWorker implements AutoCloseable {
   private static final String VERSION = "0.0.1";
+  private static final Name TYPE = Name.of("type");
+  private static final Name NAME = Name.of("name");
+  private static final Name ID = Name.of("id");
+  private static final Name VERSION_NAME = Name.of("version");
+  private static final Name DESCRIPTION = Name.of("description");
+  private static final Name ENDPOINTS = Name.of("endpoints");
+  private static final Name SUBJECT = Name.of("subject");
+  private static final Name QUEUE_GROUP = Name.of("queue_group");
+  private static final Name STARTED = Name.of("started");
 
   private final Transport transport;
   private final String namespace;
@@ -56,10 +64,8 @@ public final class MockWorker implements AutoCloseable {
     this.id = randomId(new Random(seed ^ lease));
     this.model = new LoadModel(lease, seed, 32, 4096);
     this.current = model.metrics(ForwardPassMetrics.NO_RANK);
-    ObjectNode prefix = header("stats_response");
-    prefix.put("started", started);
-    String head = prefix.toString();
-    this.statsPrefix = head.substring(0, head.length() - 1) + ",\"endpoints\":[";
+    // the reply's object left open: the endpoints follow
+    this.statsPrefix = header("stats_response").field(STARTED, started) + ",\"endpoints\":[";
   }
 
   /** Starts answering. */
@@ -122,30 +128,32 @@ public final class MockWorker implements AutoCloseable {
     }
   }
 
-  private ObjectNode header(String type) {
-    ObjectNode root = Json.MAPPER.createObjectNode();
-    root.put("type", "io.nats.micro.v1." + type);
-    root.put("name", service);
-    root.put("id", id);
-    root.put("version", VERSION);
-    return root;
+  /** The members every micro reply starts with. */
+  private JsonWriter header(String type) {
+    return new JsonWriter(512)
+        .startObject()
+        .field(TYPE, "io.nats.micro.v1." + type)
+        .field(NAME, service)
+        .field(ID, id)
+        .field(VERSION_NAME, VERSION);
   }
 
   private byte[] ping() {
-    return bytes(header("ping_response"));
+    return header("ping_response").endObject().toByteArray();
   }
 
   private byte[] info() {
-    ObjectNode root = header("info_response");
-    root.put("description", "Dynamo component " + component + " in namespace " + namespace);
-    ArrayNode eps = root.putArray("endpoints");
+    JsonWriter w = header("info_response");
+    w.field(DESCRIPTION, "Dynamo component " + component + " in namespace " + namespace);
+    w.name(ENDPOINTS).startArray();
     for (String ep : new String[] {endpoint, "generate"}) {
-      ObjectNode e = eps.addObject();
-      e.put("name", subject(ep).replace('.', '-'));
-      e.put("subject", subject(ep));
-      e.put("queue_group", "q");
+      w.startObject()
+          .field(NAME, subject(ep).replace('.', '-'))
+          .field(SUBJECT, subject(ep))
+          .field(QUEUE_GROUP, "q")
+          .endObject();
     }
-    return bytes(root);
+    return w.endArray().endObject().toByteArray();
   }
 
   /**
@@ -186,10 +194,6 @@ public final class MockWorker implements AutoCloseable {
             + e.overlapBlocks()
             + "}")
         .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static byte[] bytes(ObjectNode node) {
-    return node.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   private static String randomId(Random r) {

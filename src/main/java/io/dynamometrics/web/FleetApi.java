@@ -1,8 +1,5 @@
 package io.dynamometrics.web;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.dynamometrics.fleet.Aggregates;
@@ -11,6 +8,7 @@ import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.fleet.Worker;
 import io.dynamometrics.wire.ForwardPassMetrics;
+import io.dynamometrics.wire.JsonWriter;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -23,11 +21,10 @@ import java.util.function.Supplier;
 
 /**
  * {@code GET /api/v1/fleet} (the current snapshot) and {@code GET /api/v1/history} (the ring
- * buffer).
+ * buffer), written by {@link JsonWriter}: a service that never loads Jackson's object mapper holds
+ * several MiB less (BENCHMARKS.md, "Footprint").
  */
 public final class FleetApi implements HttpHandler {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   private final Supplier<FleetSnapshot> fleet;
   private final History history;
   private final BooleanSupplier connected;
@@ -96,87 +93,94 @@ public final class FleetApi implements HttpHandler {
     return w.equals("true");
   }
 
-  private ObjectNode fleetJson(boolean withWorkers) {
+  private byte[] fleetJson(boolean withWorkers) {
     FleetSnapshot s = fleet.get();
     long now = System.currentTimeMillis();
-    ObjectNode root = JSON.createObjectNode();
-    ObjectNode status = root.putObject("status");
+    JsonWriter o = new JsonWriter(4096).startObject();
+    o.startObject("status");
     boolean up = connected.getAsBoolean();
     double age = s.sequence() == 0 ? -1 : (now - s.takenAtMillis()) / 1000.0;
     String currentMode = mode.get();
-    status.put("mode", currentMode);
-    status.put("transportConnected", up);
-    status.put("polls", s.sequence());
-    status.put("lastPollAgeSeconds", age);
-    status.put("pollIntervalSeconds", pollInterval.toMillis() / 1000.0);
-    status.put("stalenessPolls", stalenessPolls);
+    o.name("mode").value(currentMode);
+    o.name("transportConnected").value(up);
+    o.name("polls").value(s.sequence());
+    o.name("lastPollAgeSeconds").value(age);
+    o.name("pollIntervalSeconds").value(pollInterval.toMillis() / 1000.0);
+    o.name("stalenessPolls").value(stalenessPolls);
     // Fresh: connected, and the last poll is recent; otherwise the page must not present numbers as
     // current.
-    status.put(
-        "fresh",
-        up
-            && s.transportConnected()
-            && age >= 0
-            && age <= stalenessPolls * pollInterval.toMillis() / 1000.0 + 1);
-    status.put("serverTimeMillis", now);
-    ArrayNode eps = root.putArray("endpoints");
+    o.name("fresh")
+        .value(
+            up
+                && s.transportConnected()
+                && age >= 0
+                && age <= stalenessPolls * pollInterval.toMillis() / 1000.0 + 1);
+    o.name("serverTimeMillis").value(now);
+    o.endObject();
+    o.startArray("endpoints");
     if (!currentMode.equals("active")) {
-      return root; // starting, or a standby: no fleet, as on /metrics
+      return o.endArray()
+          .endObject()
+          .toByteArray(); // starting, or a standby: no fleet, as on /metrics
     }
     for (EndpointFleet e : s.endpoints()) {
-      ObjectNode ep = eps.addObject();
-      target(ep, e.target());
-      ObjectNode poll = ep.putObject("poll");
-      poll.put("replies", e.poll().replies());
-      poll.put("durationSeconds", e.poll().durationSeconds());
-      poll.put("lingerSeconds", e.poll().lingerSeconds());
-      poll.put("completedAtMillis", e.poll().completedAtMillis());
+      o.startObject();
+      target(o, e.target());
+      o.startObject("poll");
+      o.name("replies").value(e.poll().replies());
+      o.name("durationSeconds").value(e.poll().durationSeconds());
+      o.name("lingerSeconds").value(e.poll().lingerSeconds());
+      o.name("completedAtMillis").value(e.poll().completedAtMillis());
+      o.endObject();
       Aggregates a = e.aggregates();
-      ObjectNode agg = ep.putObject("aggregates");
-      agg.put("workers", e.workers().size());
+      o.startObject("aggregates");
+      o.name("workers").value(e.workers().size());
       if (e.registered() >= 0) {
-        agg.put("registered", e.registered());
+        o.name("registered").value(e.registered());
       }
       if (a != null) {
-        number(agg, "loadAvg", a.loadAvg());
-        number(agg, "loadStd", a.loadStd());
-        agg.put("loadMin", a.loadMin());
-        agg.put("loadMax", a.loadMax());
-        number(agg, "imbalanceRatio", a.imbalanceRatio());
-        number(agg, "kvUsageRatio", a.kvUsageRatio());
-        number(agg, "slotsUsageRatio", a.slotsUsageRatio());
-        agg.put("requestsWaiting", a.requestsWaiting());
+        number(o, "loadAvg", a.loadAvg());
+        number(o, "loadStd", a.loadStd());
+        o.name("loadMin").value(a.loadMin());
+        o.name("loadMax").value(a.loadMax());
+        number(o, "imbalanceRatio", a.imbalanceRatio());
+        number(o, "kvUsageRatio", a.kvUsageRatio());
+        number(o, "slotsUsageRatio", a.slotsUsageRatio());
+        o.name("requestsWaiting").value(a.requestsWaiting());
       }
       History.Point latest = history == null ? null : history.latest(e.target());
-      number(agg, "kvHitRatio", latest == null ? Double.NaN : latest.hitRatio());
-      agg.put("kvHitRatioWindowSeconds", History.HIT_WINDOW.toSeconds());
-      if (!withWorkers) {
-        continue;
-      }
-      ArrayNode workers = ep.putArray("workers");
-      for (Worker w : e.workers()) {
-        ForwardPassMetrics m = w.metrics();
-        ObjectNode o = workers.addObject();
-        o.put("workerId", Long.toString(w.key().workerId()));
-        if (w.key().hasRank()) {
-          o.put("dpRank", w.key().dpRank());
-        } else {
-          o.putNull("dpRank");
+      number(o, "kvHitRatio", latest == null ? Double.NaN : latest.hitRatio());
+      o.name("kvHitRatioWindowSeconds").value(History.HIT_WINDOW.toSeconds());
+      o.endObject();
+      if (withWorkers) {
+        o.startArray("workers");
+        for (Worker w : e.workers()) {
+          ForwardPassMetrics m = w.metrics();
+          o.startObject();
+          o.name("workerId").value(Long.toString(w.key().workerId()));
+          if (w.key().hasRank()) {
+            o.name("dpRank").value(w.key().dpRank());
+          } else {
+            o.name("dpRank").nullValue();
+          }
+          o.name("kvActiveBlocks").value(m.kvActiveBlocks());
+          o.name("kvTotalBlocks").value(m.kvTotalBlocks());
+          o.name("requestActiveSlots").value(m.requestActiveSlots());
+          o.name("requestTotalSlots").value(m.requestTotalSlots());
+          o.name("requestsWaiting").value(m.numRequestsWaiting());
+          o.name("gpuCacheUsage").value(m.gpuCacheUsagePerc());
+          o.name("prefixCacheHitRate").value(m.gpuPrefixCacheHitRate());
+          o.name("statsAgeSeconds").value(w.ageSeconds());
+          o.endObject();
         }
-        o.put("kvActiveBlocks", m.kvActiveBlocks());
-        o.put("kvTotalBlocks", m.kvTotalBlocks());
-        o.put("requestActiveSlots", m.requestActiveSlots());
-        o.put("requestTotalSlots", m.requestTotalSlots());
-        o.put("requestsWaiting", m.numRequestsWaiting());
-        o.put("gpuCacheUsage", m.gpuCacheUsagePerc());
-        o.put("prefixCacheHitRate", m.gpuPrefixCacheHitRate());
-        o.put("statsAgeSeconds", w.ageSeconds());
+        o.endArray();
       }
+      o.endObject();
     }
-    return root;
+    return o.endArray().endObject().toByteArray();
   }
 
-  private ObjectNode historyJson(Map<String, String> q) {
+  private byte[] historyJson(Map<String, String> q) {
     for (String key : q.keySet()) {
       if (!List.of("namespace", "component", "endpoint", "window").contains(key)) {
         throw new BadRequest(
@@ -211,41 +215,42 @@ public final class FleetApi implements HttpHandler {
           400, "several endpoints match; give component and endpoint, one of " + known);
     }
     Target t = known.get(0);
-    ObjectNode root = JSON.createObjectNode();
-    target(root, t);
-    root.put("windowSeconds", window.toSeconds());
-    ArrayNode pts = root.putArray("points");
+    JsonWriter o = new JsonWriter(4096).startObject();
+    target(o, t);
+    o.name("windowSeconds").value(window.toSeconds());
+    o.startArray("points");
     for (History.Point p : history.read(t, window, System.currentTimeMillis())) {
-      ObjectNode o = pts.addObject();
-      o.put("t", p.timeMillis());
-      o.put("workers", p.workers());
+      o.startObject();
+      o.name("t").value(p.timeMillis());
+      o.name("workers").value(p.workers());
       number(o, "kvUsageRatio", p.kvUsage());
       number(o, "slotsUsageRatio", p.slotsUsage());
-      o.put("requestsWaiting", p.waiting());
+      o.name("requestsWaiting").value(p.waiting());
       number(o, "loadAvg", p.loadAvg());
       number(o, "loadStd", p.loadStd());
       number(o, "imbalanceRatio", p.imbalance());
       number(o, "kvHitRatio", p.hitRatio());
+      o.endObject();
     }
-    ObjectNode kv = root.putObject("workerKv");
-    kv.put("bucketSeconds", WorkerKvHistory.BUCKET_MILLIS / 1000);
-    ObjectNode byWorker = kv.putObject("workers");
+    o.endArray();
+    o.startObject("workerKv");
+    o.name("bucketSeconds").value(WorkerKvHistory.BUCKET_MILLIS / 1000);
+    o.startObject("workers");
     workerKv
         .read(t, System.currentTimeMillis())
         .forEach(
             (k, cells) -> {
-              ArrayNode a =
-                  byWorker.putArray(
-                      k.workerId() + "/" + (k.hasRank() ? Integer.toString(k.dpRank()) : ""));
+              o.startArray(k.workerId() + "/" + (k.hasRank() ? Integer.toString(k.dpRank()) : ""));
               for (int c : cells) {
                 if (c < 0) {
-                  a.addNull();
+                  o.nullValue();
                 } else {
-                  a.add(c);
+                  o.value(c);
                 }
               }
+              o.endArray();
             });
-    return root;
+    return o.endObject().endObject().endObject().toByteArray();
   }
 
   /** {@code 90}, {@code 90s}, {@code 5m}: at least one second. */
@@ -285,28 +290,35 @@ public final class FleetApi implements HttpHandler {
     return out;
   }
 
-  private static void target(ObjectNode o, Target t) {
-    o.put("namespace", t.namespace());
-    o.put("component", t.component());
-    o.put("endpoint", t.endpoint());
+  private static void target(JsonWriter o, Target t) {
+    o.name("namespace").value(t.namespace());
+    o.name("component").value(t.component());
+    o.name("endpoint").value(t.endpoint());
   }
 
-  private static void number(ObjectNode o, String field, double v) {
+  /** {@code v}, or null where it is not a number (no workers, no events yet). */
+  private static void number(JsonWriter o, String field, double v) {
     if (Double.isFinite(v)) {
-      o.put(field, v);
+      o.name(field).value(v);
     } else {
-      o.putNull(field);
+      o.name(field).nullValue();
     }
   }
 
-  private static void json(HttpExchange ex, int status, ObjectNode body) throws IOException {
-    WebServer.send(ex, status, "application/json", JSON.writeValueAsBytes(body));
+  private static void json(HttpExchange ex, int status, byte[] body) throws IOException {
+    WebServer.send(ex, status, "application/json", body);
   }
 
   private static void error(HttpExchange ex, int status, String message) throws IOException {
-    ObjectNode o = JSON.createObjectNode();
-    o.put("error", message);
-    json(ex, status, o);
+    json(
+        ex,
+        status,
+        new JsonWriter(64 + message.length())
+            .startObject()
+            .name("error")
+            .value(message)
+            .endObject()
+            .toByteArray());
   }
 
   private static final class BadRequest extends RuntimeException {

@@ -3,16 +3,18 @@ package io.dynamometrics.wire;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes compact JSON objects into {@link Bytes}, as Jackson's generator writes them (numbers by
- * {@link Long#toString}, {@link Double#toString} and {@link Float#toString}; strings escaped the
- * same way), without a generator per document: the l2c event of 10,000 workers is written once per
- * poll. Only objects: the wire's documents have no arrays.
+ * Writes compact JSON into {@link Bytes}, as Jackson's generator writes it (numbers by {@link
+ * Long#toString}, {@link Double#toString} and {@link Float#toString}; strings escaped the same
+ * way), without a generator per document: the l2c event of 10,000 workers is written once per poll.
+ * Members are named by a {@link Name} encoded once (the wire's documents) or by a string (the web
+ * API's); {@code name} then a value method writes a member, a value method alone an array element.
  */
 public final class JsonWriter {
   private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
   private final Bytes out;
-  private boolean comma; // a member was written in the current object
+  private boolean comma; // a member or element was written in the current object or array
+  private boolean named; // a member's name was written and its value is next
 
   public JsonWriter(int size) {
     out = new Bytes(size);
@@ -34,9 +36,25 @@ public final class JsonWriter {
     }
   }
 
+  /** An object: the document, an array's element, or the value of the member just named. */
   public JsonWriter startObject() {
+    value();
     out.write('{');
     comma = false;
+    return this;
+  }
+
+  /** An array: the document, an array's element, or the value of the member just named. */
+  public JsonWriter startArray() {
+    value();
+    out.write('[');
+    comma = false;
+    return this;
+  }
+
+  public JsonWriter endArray() {
+    out.write(']');
+    comma = true;
     return this;
   }
 
@@ -53,7 +71,18 @@ public final class JsonWriter {
     out.digits(name);
     out.write('"');
     out.write(':');
+    named = true;
     return startObject();
+  }
+
+  /** A member whose value is an array, which the next calls fill. */
+  public JsonWriter startArray(String name) {
+    return name(name).startArray();
+  }
+
+  /** A member whose value is an object, which the next calls fill. */
+  public JsonWriter startObject(String name) {
+    return name(name).startObject();
   }
 
   public JsonWriter endObject() {
@@ -63,7 +92,44 @@ public final class JsonWriter {
   }
 
   public JsonWriter field(Name name, long v) {
-    name(name);
+    return name(name).value(v);
+  }
+
+  public JsonWriter field(Name name, double v) {
+    return name(name).value(v);
+  }
+
+  public JsonWriter field(Name name, float v) {
+    return name(name).value(v);
+  }
+
+  public JsonWriter field(Name name, String v) {
+    return name(name).value(v);
+  }
+
+  public JsonWriter nullField(Name name) {
+    return name(name).nullValue();
+  }
+
+  /** A member's name; the next value method writes its value. */
+  public JsonWriter name(Name name) {
+    member();
+    out.write(name.bytes);
+    named = true;
+    return this;
+  }
+
+  /** A member's name, escaped as it is written; the next value method writes its value. */
+  public JsonWriter name(String name) {
+    member();
+    string(name);
+    out.write(':');
+    named = true;
+    return this;
+  }
+
+  public JsonWriter value(long v) {
+    value();
     out.digits(v);
     return this;
   }
@@ -72,27 +138,33 @@ public final class JsonWriter {
    * A double, as {@link Double#toString} writes it; {@code NaN} and the infinities, which JSON has
    * no number for, as strings, as Jackson writes them.
    */
-  public JsonWriter field(Name name, double v) {
-    name(name);
+  public JsonWriter value(double v) {
+    value();
     number(Double.toString(v), Double.isFinite(v));
     return this;
   }
 
-  /** A float, as {@link Float#toString} writes it (and as {@link #field(Name, double)}). */
-  public JsonWriter field(Name name, float v) {
-    name(name);
+  /** A float, as {@link Float#toString} writes it (and as {@link #value(double)}). */
+  public JsonWriter value(float v) {
+    value();
     number(Float.toString(v), Float.isFinite(v));
     return this;
   }
 
-  public JsonWriter field(Name name, String v) {
-    name(name);
+  public JsonWriter value(String v) {
+    value();
     string(v);
     return this;
   }
 
-  public JsonWriter nullField(Name name) {
-    name(name);
+  public JsonWriter value(boolean v) {
+    value();
+    out.ascii(v ? "true" : "false");
+    return this;
+  }
+
+  public JsonWriter nullValue() {
+    value();
     out.ascii("null");
     return this;
   }
@@ -114,12 +186,16 @@ public final class JsonWriter {
     }
   }
 
-  private void name(Name name) {
-    member();
-    out.write(name.bytes);
+  /** Starts a value: after a member's name nothing, else it is an element (or the document). */
+  private void value() {
+    if (named) {
+      named = false;
+    } else {
+      member();
+    }
   }
 
-  /** Starts a member of the current object: a comma unless it is the first. */
+  /** Starts a member or element of the current object or array: a comma unless it is the first. */
   private void member() {
     if (comma) {
       out.write(',');

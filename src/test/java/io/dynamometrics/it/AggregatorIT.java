@@ -19,13 +19,19 @@ import io.nats.service.ServiceBuilder;
 import io.nats.service.ServiceEndpoint;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -122,6 +128,57 @@ class AggregatorIT {
         .allMatch(l -> l.contains("component=\"MyComponent\""));
     assertThat(Jar.get(port, "/readyz").statusCode()).isEqualTo(200);
     assertThat(Jar.get(port, "/healthz").statusCode()).isEqualTo(200);
+  }
+
+  /**
+   * A service polling workers that send KV events, scraped in every format and read through its web
+   * API, never loads Jackson's object mapper nor the platform MBean server: together about 10 MiB
+   * resident in a fleet of 100 (BENCHMARKS.md, "Footprint"), on paths that have a byte writer or
+   * scanner of their own. Jackson stays the reader of what the scanners do not take.
+   */
+  @Test
+  void servingAFleetLoadsNeitherJacksonsObjectMapperNorTheMBeanServer() throws Exception {
+    String ns = namespace();
+    mock(ns, 3, "g3", "--events-per-second", "50");
+    Path classes = Jar.LOGS.resolve("aggregator-" + ns + "-classes.txt").toAbsolutePath();
+    Files.deleteIfExists(classes);
+    int port = Servers.freePort();
+    started.jar(
+        "aggregator-" + ns,
+        Map.of("JDK_JAVA_OPTIONS", "-Xlog:class+load=info:file=" + classes),
+        Jar.watching(ns, nats.url(), port));
+    Jar.await(
+        port,
+        "/metrics",
+        b ->
+            Jar.samples(b, "llm_kv_blocks_active").size() == 3
+                && Jar.samples(b, "dynamo_metrics_events_total").stream()
+                    .anyMatch(l -> !l.endsWith(" 0.0")),
+        WAIT);
+    HttpClient http = HttpClient.newHttpClient();
+    for (String[] headers :
+        List.of(
+            new String[] {"Accept", "application/openmetrics-text; version=1.0.0"},
+            new String[] {"Accept-Encoding", "gzip"},
+            new String[] {
+              "Accept",
+              "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            })) {
+      HttpResponse<byte[]> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                  .headers(headers)
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertThat(r.statusCode()).as(headers[1]).isEqualTo(200);
+    }
+    assertThat(Jar.get(port, "/api/v1/fleet").body()).contains("\"workerId\"");
+    assertThat(Jar.get(port, "/api/v1/history").body()).contains("\"points\"");
+    assertThat(Jar.get(port, "/api/v1/nothing").statusCode()).isEqualTo(404);
+    assertThat(Files.readString(classes))
+        .contains(" io.dynamometrics.web.FleetApi ", " io.dynamometrics.wire.HitRateEventDecoder ")
+        .doesNotContain(" com.fasterxml.jackson.databind.ObjectMapper ")
+        .doesNotContain(" javax.management.MBeanServer ");
   }
 
   @Test

@@ -10,9 +10,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * JsonWriter writes, byte for byte, what Jackson's generator (which wrote the l2c event and the
- * mock worker's metrics before it) writes for the same calls: random documents of nested objects,
- * integers, doubles, floats, nulls and strings with quotes, backslashes, control characters and
- * characters beyond ASCII.
+ * mock worker's metrics and the web API's documents before it) writes for the same calls: random
+ * documents of nested objects and arrays, integers, doubles, floats, booleans, nulls and strings
+ * with quotes, backslashes, control characters and characters beyond ASCII, members named by a
+ * {@link JsonWriter.Name} or by a string.
  */
 class JsonWriterTest {
   private static final String ALPHABET =
@@ -46,6 +47,12 @@ class JsonWriterTest {
     for (int i = r.nextInt(6); i > 0; i--) {
       String name = text(r);
       JsonWriter.Name n = JsonWriter.Name.of(name);
+      if (r.nextInt(4) == 0) { // named by a string, then any value
+        ours.name(name);
+        g.writeFieldName(name);
+        value(r, ours, g, depth);
+        continue;
+      }
       switch (r.nextInt(depth < 4 ? 7 : 6)) {
         case 0 -> {
           long v = r.nextBoolean() ? r.nextLong() : r.nextInt(100);
@@ -85,6 +92,58 @@ class JsonWriterTest {
           ours.endObject();
           g.writeEndObject();
         }
+      }
+    }
+  }
+
+  /** One value of any kind: an array's element, or the value of the member just named. */
+  private static void value(Random r, JsonWriter ours, JsonGenerator g, int depth)
+      throws IOException {
+    switch (r.nextInt(depth < 4 ? 8 : 6)) {
+      case 0 -> {
+        long v = r.nextBoolean() ? r.nextLong() : r.nextInt(100);
+        ours.value(v);
+        g.writeNumber(v);
+      }
+      case 1 -> {
+        double v = number(r);
+        ours.value(v);
+        g.writeNumber(v);
+      }
+      case 2 -> {
+        float v = (float) number(r);
+        ours.value(v);
+        g.writeNumber(v);
+      }
+      case 3 -> {
+        String v = text(r);
+        ours.value(v);
+        g.writeString(v);
+      }
+      case 4 -> {
+        boolean v = r.nextBoolean();
+        ours.value(v);
+        g.writeBoolean(v);
+      }
+      case 5 -> {
+        ours.nullValue();
+        g.writeNull();
+      }
+      case 6 -> {
+        ours.startArray();
+        g.writeStartArray();
+        for (int i = r.nextInt(5); i > 0; i--) {
+          value(r, ours, g, depth + 1);
+        }
+        ours.endArray();
+        g.writeEndArray();
+      }
+      default -> {
+        ours.startObject();
+        g.writeStartObject();
+        members(r, ours, g, depth + 1);
+        ours.endObject();
+        g.writeEndObject();
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.dynamometrics.wire;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,49 +27,98 @@ public final class DiscoveryDecoder {
 
   /** The Dynamo identity of an info reply; {@code null} for other services and bad payloads. */
   public static ServiceInfo info(byte[] payload) {
-    try {
-      JsonNode root = Json.parse(payload);
-      JsonNode name = root.get("name");
-      JsonNode description = root.get("description");
-      if (name == null || !name.isTextual() || description == null || !description.isTextual()) {
+    String name = null;
+    String description = null;
+    try (JsonParser p = Json.parser(payload)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }
-      Matcher m = DESCRIPTION.matcher(description.asText());
-      return m.matches() ? new ServiceInfo(name.asText(), m.group(2), m.group(1)) : null;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("name") && value == JsonToken.VALUE_STRING) {
+          name = p.getText();
+        } else if (field.equals("description") && value == JsonToken.VALUE_STRING) {
+          description = p.getText();
+        } else {
+          p.skipChildren();
+        }
+      }
     } catch (IOException e) {
       return null;
     }
+    if (name == null || description == null) {
+      return null;
+    }
+    Matcher m = DESCRIPTION.matcher(description);
+    return m.matches() ? new ServiceInfo(name, m.group(2), m.group(1)) : null;
   }
 
-  /** Worker endpoints of a stats reply whose {@code data} is ForwardPassMetrics. */
+  /**
+   * Worker endpoints of a stats reply whose {@code data} is ForwardPassMetrics; none when the reply
+   * is not one well-formed JSON object.
+   */
   public static List<MetricsEndpoint> metricsEndpoints(byte[] payload) {
     List<MetricsEndpoint> out = new ArrayList<>();
-    try {
-      JsonNode endpoints = Json.parse(payload).get("endpoints");
-      if (endpoints == null || !endpoints.isArray()) {
+    try (JsonParser p = Json.parser(payload)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
         return out;
       }
-      for (JsonNode ep : endpoints) {
-        JsonNode subject = ep.get("subject");
-        if (subject == null || !subject.isTextual()) {
-          continue;
-        }
-        String s = subject.asText();
-        int dot = s.indexOf('.');
-        int dash = s.lastIndexOf('-');
-        if (dot <= 0 || dash <= dot + 1 || Subjects.workerId(s) == null) {
-          continue;
-        }
-        try {
-          MetricsDecoder.decode(ep.get("data"));
-          out.add(new MetricsEndpoint(s.substring(0, dot), s.substring(dot + 1, dash)));
-        } catch (IllegalArgumentException notMetrics) {
-          // an endpoint without a stats handler (data null), such as "generate"
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("endpoints") && value == JsonToken.START_ARRAY) {
+          while (p.nextToken() != JsonToken.END_ARRAY) {
+            MetricsEndpoint e = endpoint(p, payload);
+            if (e != null) {
+              out.add(e);
+            }
+          }
+        } else {
+          p.skipChildren();
         }
       }
     } catch (IOException e) {
-      // not a stats reply: nothing to discover in it
+      return new ArrayList<>(); // not a stats reply: nothing to discover in it
     }
     return out;
+  }
+
+  /**
+   * The endpoint of the element of {@code endpoints} that {@code p} is on (read to its end) when it
+   * is a worker's and its data is ForwardPassMetrics, else {@code null}.
+   */
+  private static MetricsEndpoint endpoint(JsonParser p, byte[] payload) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return null;
+    }
+    String subject = null;
+    boolean metrics = false;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      if (field.equals("subject") && value == JsonToken.VALUE_STRING) {
+        subject = p.getText();
+      } else if (field.equals("data")) {
+        try {
+          MetricsDecoder.stream(p, payload);
+          metrics = true;
+        } catch (IllegalArgumentException notMetrics) {
+          // an endpoint without a stats handler (data null), such as "generate"
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
+    if (subject == null || !metrics) {
+      return null;
+    }
+    int dot = subject.indexOf('.');
+    int dash = subject.lastIndexOf('-');
+    if (dot <= 0 || dash <= dot + 1 || Subjects.workerId(subject) == null) {
+      return null;
+    }
+    return new MetricsEndpoint(subject.substring(0, dot), subject.substring(dot + 1, dash));
   }
 }

@@ -112,7 +112,7 @@ public final class HitRateEventDecoder {
     Long workerId = null;
     Long isl = null;
     Long overlap = null;
-    try (JsonParser p = Json.MAPPER.createParser(payload)) {
+    try (JsonParser p = Json.parser(payload)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new IllegalArgumentException("event is not an object: " + Json.excerpt(payload));
       }

@@ -3,6 +3,7 @@ package io.dynamometrics.wire;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
 import java.io.IOException;
 
 /**
@@ -21,15 +22,18 @@ final class MetricsDecoder {
   private MetricsDecoder() {}
 
   /**
-   * Reads the {@code data} value {@code p} is on (its first token), taken from {@code payload}: an
-   * object streamed, anything else (never valid) through the tree.
+   * Reads the {@code data} value {@code p} is on (its first token), taken from {@code payload}, to
+   * its end: an object streamed, and through the tree when it is not plainly valid (the tree words
+   * the error); anything else is never valid.
    *
    * @throws IllegalArgumentException naming the first field that is missing or wrong
    * @throws IOException for JSON the parser rejects
    */
   static ForwardPassMetrics stream(JsonParser p, byte[] payload) throws IOException {
-    if (p.currentToken() != JsonToken.START_OBJECT) {
-      return decode(p.<JsonNode>readValueAsTree());
+    JsonToken token = p.currentToken();
+    if (token != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      throw new IllegalArgumentException("data is " + nodeType(token));
     }
     long from = p.currentTokenLocation().getByteOffset();
     MetricSlots top = new MetricSlots();
@@ -62,7 +66,19 @@ final class MetricsDecoder {
     if (from < 0 || to > payload.length || to <= from) {
       throw new IllegalStateException("the parser gave no byte offsets for data");
     }
-    return decode(Json.MAPPER.readTree(payload, (int) from, (int) (to - from)));
+    return decode(Json.mapper().readTree(payload, (int) from, (int) (to - from)));
+  }
+
+  /** What {@link #decode} says a value starting with {@code token} is (its tree's node type). */
+  private static JsonNodeType nodeType(JsonToken token) {
+    return switch (token) {
+      case START_ARRAY -> JsonNodeType.ARRAY;
+      case VALUE_STRING -> JsonNodeType.STRING;
+      case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> JsonNodeType.NUMBER;
+      case VALUE_TRUE, VALUE_FALSE -> JsonNodeType.BOOLEAN;
+      case VALUE_NULL -> JsonNodeType.NULL;
+      default -> throw new IllegalStateException("no JSON value starts with " + token);
+    };
   }
 
   /** Reads the object {@code p} is on, to its end, into {@code s}. */

@@ -54,7 +54,7 @@ public final class StatsReplyDecoder {
   Result parse(byte[] payload) {
     List<StatsEndpoint> good = new ArrayList<>(1);
     List<DecodeError> errors = new ArrayList<>(0);
-    try (JsonParser p = Json.MAPPER.createParser(payload)) {
+    try (JsonParser p = Json.parser(payload)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         p.skipChildren(); // still has to be one well-formed (and bounded) JSON value
         if (p.nextToken() != null) {

@@ -131,13 +131,16 @@ class AggregatorIT {
   }
 
   /**
-   * A service polling workers that send KV events, scraped in every format and read through its web
-   * API, never loads Jackson's object mapper nor the platform MBean server: together about 10 MiB
-   * resident in a fleet of 100 (BENCHMARKS.md, "Footprint"), on paths that have a byte writer or
-   * scanner of their own. Jackson stays the reader of what the scanners do not take.
+   * A service polling workers that send KV events (given its component, or discovering it), scraped
+   * in every format and read through its web API, never loads Jackson's object mapper nor the
+   * platform MBean server: together about 10 MiB resident in a fleet of 100 (BENCHMARKS.md,
+   * "Footprint"), on paths that have a byte writer or scanner of their own. Jackson stays the
+   * reader of what the scanners do not take.
    */
-  @Test
-  void servingAFleetLoadsNeitherJacksonsObjectMapperNorTheMBeanServer() throws Exception {
+  @ParameterizedTest(name = "discovery: {0}")
+  @ValueSource(booleans = {false, true})
+  void servingAFleetLoadsNeitherJacksonsObjectMapperNorTheMBeanServer(boolean discovery)
+      throws Exception {
     String ns = namespace();
     mock(ns, 3, "g3", "--events-per-second", "50");
     Path classes = Jar.LOGS.resolve("aggregator-" + ns + "-classes.txt").toAbsolutePath();
@@ -146,7 +149,9 @@ class AggregatorIT {
     started.jar(
         "aggregator-" + ns,
         Map.of("JDK_JAVA_OPTIONS", "-Xlog:class+load=info:file=" + classes),
-        Jar.watching(ns, nats.url(), port));
+        discovery
+            ? Jar.serving(nats.url(), port, "--namespace", ns, "--poll-interval", "0.25")
+            : Jar.watching(ns, nats.url(), port));
     Jar.await(
         port,
         "/metrics",

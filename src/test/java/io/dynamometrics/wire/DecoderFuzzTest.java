@@ -301,7 +301,7 @@ class DecoderFuzzTest {
 
   private static String decodedByTree(byte[] data) {
     try {
-      return MetricsDecoder.decode(Json.MAPPER.readTree(data)).toString();
+      return MetricsDecoder.decode(Json.mapper().readTree(data)).toString();
     } catch (IllegalArgumentException e) {
       return "invalid: " + e.getMessage();
     } catch (java.io.IOException e) {
@@ -312,7 +312,7 @@ class DecoderFuzzTest {
   /** {@code data} decoded where a reply has it: after other bytes, so its offsets are not 0. */
   private static String decodedByStream(String data) {
     byte[] reply = ("[\"\u00e9\",1," + data + "]").getBytes(StandardCharsets.UTF_8);
-    try (com.fasterxml.jackson.core.JsonParser p = Json.MAPPER.createParser(reply)) {
+    try (com.fasterxml.jackson.core.JsonParser p = Json.parser(reply)) {
       p.nextToken();
       p.nextToken();
       p.nextToken();

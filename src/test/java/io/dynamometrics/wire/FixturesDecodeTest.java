@@ -80,7 +80,7 @@ class FixturesDecodeTest {
             .decode(Fixtures.bytes("stats-g1-vllm.json"))
             .endpoints();
     JsonNode nested =
-        Json.MAPPER
+        Json.mapper()
             .readTree(L2cEncoder.encode(g3, 120.0, 0.0))
             .path("endpoints")
             .path("7587884888253033398")
@@ -93,7 +93,7 @@ class FixturesDecodeTest {
     assertThat(inner.path("kv_stats").path("kv_total_blocks").asLong()).isEqualTo(2048);
     assertThat(inner.has("spec_decode_stats")).isTrue();
     JsonNode flat =
-        Json.MAPPER
+        Json.mapper()
             .readTree(L2cEncoder.encode(g1, 40.0, 0.0))
             .path("endpoints")
             .path("7587884888253033398")
@@ -104,7 +104,7 @@ class FixturesDecodeTest {
 
   @Test
   void oneBadReplyAmongThreeAffectsOnlyItself() throws Exception {
-    JsonNode replies = Json.MAPPER.readTree(Fixtures.bytes("stats-one-bad-among-three.json"));
+    JsonNode replies = Json.mapper().readTree(Fixtures.bytes("stats-one-bad-among-three.json"));
     StatsReplyDecoder d = decoder("my_component", "my_endpoint");
     List<StatsEndpoint> good = new ArrayList<>();
     List<DecodeError> errors = new ArrayList<>();
@@ -122,20 +122,20 @@ class FixturesDecodeTest {
 
   @Test
   void l2cEventOfTheThreeReplyCaseEqualsTheFixture() throws Exception {
-    JsonNode replies = Json.MAPPER.readTree(Fixtures.bytes("stats-one-bad-among-three.json"));
+    JsonNode replies = Json.mapper().readTree(Fixtures.bytes("stats-one-bad-among-three.json"));
     StatsReplyDecoder d = decoder("my_component", "my_endpoint");
     List<StatsEndpoint> good = new ArrayList<>();
     for (JsonNode reply : replies) {
       good.addAll(d.decode(reply.toString().getBytes(StandardCharsets.UTF_8)).endpoints());
     }
     byte[] l2c = L2cEncoder.encode(good, 20.0, 10.0);
-    assertThat(Json.MAPPER.readTree(l2c))
-        .isEqualTo(Json.MAPPER.readTree(Fixtures.bytes("l2c-g2.json")));
+    assertThat(Json.mapper().readTree(l2c))
+        .isEqualTo(Json.mapper().readTree(Fixtures.bytes("l2c-g2.json")));
   }
 
   @Test
   void l2cWithNoEndpointsSendsNullLoad() throws Exception {
-    JsonNode l2c = Json.MAPPER.readTree(L2cEncoder.encode(List.of(), null, null));
+    JsonNode l2c = Json.mapper().readTree(L2cEncoder.encode(List.of(), null, null));
     assertThat(l2c.get("load_avg").isNull()).isTrue();
     assertThat(l2c.get("load_std").isNull()).isTrue();
     assertThat(l2c.get("endpoints").size()).isZero();

@@ -86,34 +86,15 @@ public final class DiscoveryDecoder {
 
   /**
    * The endpoint of the element of {@code endpoints} that {@code p} is on (read to its end) when it
-   * is a worker's and its data is ForwardPassMetrics, else {@code null}.
+   * is a worker's and its data is ForwardPassMetrics, else {@code null}; an endpoint without a
+   * stats handler (data null, such as "generate") is not.
    */
   private static MetricsEndpoint endpoint(JsonParser p, byte[] payload) throws IOException {
-    if (p.currentToken() != JsonToken.START_OBJECT) {
-      p.skipChildren();
+    StatsReplyDecoder.Element e = StatsReplyDecoder.element(p, payload);
+    if (e == null || e.subject() == null || e.metrics() == null) {
       return null;
     }
-    String subject = null;
-    boolean metrics = false;
-    while (p.nextToken() == JsonToken.FIELD_NAME) {
-      String field = p.currentName();
-      JsonToken value = p.nextToken();
-      if (field.equals("subject") && value == JsonToken.VALUE_STRING) {
-        subject = p.getText();
-      } else if (field.equals("data")) {
-        try {
-          MetricsDecoder.stream(p, payload);
-          metrics = true;
-        } catch (IllegalArgumentException notMetrics) {
-          // an endpoint without a stats handler (data null), such as "generate"
-        }
-      } else {
-        p.skipChildren();
-      }
-    }
-    if (subject == null || !metrics) {
-      return null;
-    }
+    String subject = e.subject();
     int dot = subject.indexOf('.');
     int dash = subject.lastIndexOf('-');
     if (dot <= 0 || dash <= dot + 1 || Subjects.workerId(subject) == null) {

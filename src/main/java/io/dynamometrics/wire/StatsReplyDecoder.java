@@ -93,9 +93,26 @@ public final class StatsReplyDecoder {
   private void endpoint(
       JsonParser p, byte[] payload, List<StatsEndpoint> good, List<DecodeError> errors)
       throws IOException {
+    Element e = element(p, payload);
+    if (e != null) {
+      add(e.subject(), e.metrics(), e.invalid(), good, errors);
+    }
+  }
+
+  /**
+   * One element of a reply's {@code endpoints}: its subject ({@code null} when it has none), its
+   * metrics ({@code null} when its data is missing or invalid) and why they are not there.
+   */
+  record Element(String subject, ForwardPassMetrics metrics, String invalid) {}
+
+  /**
+   * Reads the element of {@code endpoints} that {@code p} is on, to its end: only its {@code
+   * subject} and {@code data}; {@code null} when it is not an object.
+   */
+  static Element element(JsonParser p, byte[] payload) throws IOException {
     if (p.currentToken() != JsonToken.START_OBJECT) {
       p.skipChildren();
-      return;
+      return null;
     }
     String subject = null;
     ForwardPassMetrics metrics = null;
@@ -117,7 +134,7 @@ public final class StatsReplyDecoder {
         p.skipChildren();
       }
     }
-    add(subject, metrics, invalid, good, errors);
+    return new Element(subject, metrics, invalid);
   }
 
   /**

@@ -118,10 +118,8 @@ public final class FleetApi implements HttpHandler {
     o.name("serverTimeMillis").value(now);
     o.endObject();
     o.startArray("endpoints");
-    if (!currentMode.equals("active")) {
-      return o.endArray()
-          .endObject()
-          .toByteArray(); // starting, or a standby: no fleet, as on /metrics
+    if (!currentMode.equals("active")) { // starting, or a standby: no fleet, as on /metrics
+      return o.endArray().endObject().toByteArray();
     }
     for (EndpointFleet e : s.endpoints()) {
       o.startObject();

@@ -77,9 +77,9 @@ final class Service implements AutoCloseable {
   /**
    * The client library's {@code jvm_*} and {@code process_*} series: those of its {@code
    * JvmMetrics}, with {@code jvm_native_memory_*} only when native memory tracking is on. Those
-   * series come from a diagnostic command through the platform MBean server, which costs about 4
-   * MiB resident (JMX and the JDK's diagnostic commands, loaded to report nothing when tracking is
-   * off, as it is by default; BENCHMARKS.md, "Footprint").
+   * series come from a diagnostic command through the platform MBean server, which costs 2.6-4.8
+   * MiB resident in probes (JMX and the JDK's diagnostic commands, loaded to report nothing when
+   * tracking is off, as it is by default; BENCHMARKS.md, "Footprint").
    */
   static void registerJvmMetrics(PrometheusRegistry registry) {
     JvmThreadsMetrics.builder().register(registry);

@@ -3,7 +3,7 @@ package io.dynamometrics.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.etcd.Election;
 import io.dynamometrics.etcd.EtcdClient;
-import io.dynamometrics.etcd.Registrations;
+import io.dynamometrics.etcd.EtcdRoster;
 import io.dynamometrics.transport.NatsTransport;
 import java.io.IOException;
 import java.time.Duration;
@@ -64,7 +64,7 @@ final class AggregateCommand implements Callable<Integer> {
     }
     try {
       Election election = null;
-      Registrations registrations = null;
+      EtcdRoster registrations = null;
       if (etcd.enabled) {
         EtcdClient client = etcd.client();
         String value =
@@ -88,7 +88,7 @@ final class AggregateCommand implements Callable<Integer> {
         } catch (IOException e) { // its message names the etcd endpoint and what went wrong
           throw new UserError(e.getMessage());
         }
-        registrations = new Registrations(client, poll.namespace);
+        registrations = new EtcdRoster(client, poll.namespace);
       }
       service.start(transport, poll, election != null ? election : () -> true, registrations);
       if (push.enabled) {

@@ -61,6 +61,21 @@ final class PollOptions {
               + "dynamo_metrics_workers_over_limit_total, not exported (default: ${DEFAULT-VALUE}).")
   int maxWorkers = 10000;
 
+  @Option(
+      names = "--push-expiry",
+      defaultValue = "60",
+      paramLabel = "SECONDS",
+      description =
+          "Without --etcd: seconds a worker that only pushes its load (Dynamo 0.6.1 on) stays "
+              + "after its last message. Dynamo sends no heartbeat, so an idle worker is silent "
+              + "and leaves after this long; with --etcd a worker lives exactly as long as its "
+              + "instance key (default: ${DEFAULT-VALUE}).")
+  double pushExpiry = 60;
+
+  Duration pushExpiry() {
+    return seconds(pushExpiry);
+  }
+
   Duration interval() {
     return seconds(pollInterval);
   }
@@ -73,6 +88,9 @@ final class PollOptions {
     if (!(pollInterval >= 0.1) || pollInterval > 3600) {
       throw new UserError(
           "--poll-interval must be between 0.1 and 3600 seconds, got " + pollInterval);
+    }
+    if (!(pushExpiry >= 1) || pushExpiry > 86400) {
+      throw new UserError("--push-expiry must be between 1 and 86400 seconds, got " + pushExpiry);
     }
     if (!(scrapeTimeout >= 0.01) || scrapeTimeout > 60) {
       throw new UserError(

@@ -8,13 +8,14 @@ import io.dynamometrics.export.SelfMetrics;
 import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.FleetState;
 import io.dynamometrics.fleet.HitRates;
+import io.dynamometrics.fleet.Inbox;
 import io.dynamometrics.fleet.LatestSnapshot;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.gpu.GpuMetrics;
 import io.dynamometrics.gpu.Nvml;
 import io.dynamometrics.gpu.NvmlException;
+import io.dynamometrics.intake.PushIntake;
 import io.dynamometrics.poll.Discovery;
-import io.dynamometrics.poll.HitRateSubscriber;
 import io.dynamometrics.poll.PollLoop;
 import io.dynamometrics.poll.Poller;
 import io.dynamometrics.poll.Targets;
@@ -189,21 +190,27 @@ final class Service implements AutoCloseable {
     all.add(history);
     all.add(workerKv);
     all.add(s -> web.published(s, poll.interval())); // last: the counters are updated by then
+    Inbox inbox = new Inbox(poll.maxWorkers * 4);
     PollLoop loop =
         new PollLoop(
             transport,
             new Poller(transport, poll.timeout(), self),
             targets,
-            new FleetState(poll.staleness, poll.maxWorkers),
+            new FleetState(poll.staleness, poll.maxWorkers, poll.pushExpiry()),
             poll.interval(),
             all,
             workers,
-            self);
+            self,
+            inbox,
+            new Target(
+                poll.namespace,
+                poll.component == null ? "" : poll.component,
+                poll.endpoint == null ? "" : poll.endpoint));
     parts.add(targets);
     parts.add(loop);
-    HitRateSubscriber events = new HitRateSubscriber(transport, poll.namespace, hitRates, self);
-    self.eventsDroppedByTransport(poll.namespace, events::dropped);
-    parts.add(events);
+    PushIntake pushed = new PushIntake(transport, poll.namespace, inbox, hitRates, self);
+    self.eventsDroppedByTransport(poll.namespace, pushed::dropped);
+    parts.add(pushed);
     loop.start();
     LOG.info(
         "aggregating "

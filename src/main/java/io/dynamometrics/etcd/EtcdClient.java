@@ -107,6 +107,24 @@ public final class EtcdClient {
     return range(prefix, B64.encodeToString(rangeEnd(prefix)));
   }
 
+  /** A key with its value and the lease it sits on (0: none). */
+  public record KeyValue(String key, String value, long lease) {}
+
+  /** Every key starting with {@code prefix}, with its value and lease, in key order. */
+  public List<KeyValue> scan(String prefix) throws IOException {
+    ObjectNode req = obj("key", b64(prefix));
+    req.put("range_end", B64.encodeToString(rangeEnd(prefix)));
+    List<KeyValue> out = new ArrayList<>();
+    for (JsonNode kv : call("/v3/kv/range", req).path("kvs")) {
+      out.add(
+          new KeyValue(
+              unb64(kv.path("key").asText()),
+              unb64(kv.path("value").asText("")),
+              kv.path("lease").asLong(0)));
+    }
+    return out;
+  }
+
   public void delete(String key) throws IOException {
     call("/v3/kv/deleterange", obj("key", b64(key)));
   }

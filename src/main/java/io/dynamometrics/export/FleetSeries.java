@@ -4,6 +4,7 @@ import io.dynamometrics.fleet.Aggregates;
 import io.dynamometrics.fleet.EndpointFleet;
 import io.dynamometrics.fleet.HitRates;
 import io.dynamometrics.fleet.Worker;
+import io.dynamometrics.wire.ForwardPassMetrics;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 
@@ -45,34 +46,38 @@ final class FleetSeries {
           new WorkerGauge(
               "llm_kv_blocks_active",
               "KV-cache blocks in use on the worker (kv_active_blocks).",
-              w -> w.metrics().kvActiveBlocks()),
+              w -> w.metrics().value(ForwardPassMetrics.KV_ACTIVE)),
           new WorkerGauge(
               "llm_kv_blocks_total",
               "KV-cache capacity of the worker in blocks (kv_total_blocks). A gauge, despite the name, kept for Dynamo's dashboards.",
-              w -> w.metrics().kvTotalBlocks()),
+              w -> w.metrics().value(ForwardPassMetrics.KV_TOTAL)),
           new WorkerGauge(
               "llm_requests_active_slots",
               "Requests the worker is serving now (request_active_slots).",
-              w -> w.metrics().requestActiveSlots()),
+              w -> w.metrics().value(ForwardPassMetrics.ACTIVE_SLOTS)),
           new WorkerGauge(
               "llm_requests_total_slots",
               "Request capacity of the worker (request_total_slots).",
-              w -> w.metrics().requestTotalSlots()),
+              w -> w.metrics().value(ForwardPassMetrics.TOTAL_SLOTS)),
           new WorkerGauge(
               "llm_kv_hit_rate_percent",
               "Prefix-cache hit rate reported by the worker, a 0..1 fraction despite the name (gpu_prefix_cache_hit_rate).",
-              w -> w.metrics().gpuPrefixCacheHitRate()),
+              w -> w.metrics().value(ForwardPassMetrics.HIT_RATE)),
           new WorkerGauge(
               "llm_requests_waiting",
               "Requests queued on the worker (num_requests_waiting).",
-              w -> w.metrics().numRequestsWaiting()),
+              w -> w.metrics().value(ForwardPassMetrics.WAITING)),
           new WorkerGauge(
               "llm_gpu_cache_usage_ratio",
               "GPU KV-cache usage of the worker, 0..1 (gpu_cache_usage_perc).",
-              w -> w.metrics().gpuCacheUsagePerc()),
+              w -> w.metrics().value(ForwardPassMetrics.CACHE_USAGE)),
+          new WorkerGauge(
+              "llm_decode_blocks_active",
+              "KV blocks of the worker's decoding requests, where its release sends them apart from KV use (active_decode_blocks, Dynamo 1.1 on).",
+              w -> w.metrics().value(ForwardPassMetrics.DECODE_BLOCKS)),
           new WorkerGauge(
               "llm_worker_stats_age_seconds",
-              "Seconds since the worker's last good stats reply.",
+              "Seconds since the worker's last value (stats reply or pushed load).",
               Worker::ageSeconds));
 
   static final List<EndpointGauge> ENDPOINT =
@@ -81,7 +86,7 @@ final class FleetSeries {
               "llm_workers", "Live workers of the endpoint.", e -> e.workers().size()),
           new EndpointGauge(
               "llm_load_avg",
-              "Mean kv_active_blocks over live workers.",
+              "Mean kv_active_blocks over live workers that send it.",
               e -> aggregate(e, Aggregates::loadAvg)),
           new EndpointGauge(
               "llm_load_std",

@@ -14,7 +14,8 @@ import java.util.function.Consumer;
 
 /**
  * Publishes each endpoint's aggregate on {@code namespace.{ns}.l2c.{comp}.{ep}} once per poll, for
- * KV routers, while this instance leads.
+ * KV routers, while this instance leads. Only the routers of Dynamo 0.1.x read it, whose workers
+ * answer stats; workers of later releases, which send fewer fields, are left out.
  */
 public final class L2cPublisher implements Consumer<FleetSnapshot> {
   private final Transport transport;
@@ -34,6 +35,7 @@ public final class L2cPublisher implements Consumer<FleetSnapshot> {
       Target t = e.target();
       List<StatsEndpoint> endpoints =
           e.workers().stream()
+              .filter(w -> w.metrics().complete()) // routers that read l2c read whole reports
               .map(w -> new StatsEndpoint(w.subject(), w.key().workerId(), w.metrics()))
               .toList();
       Aggregates a = e.aggregates();

@@ -28,6 +28,7 @@ public final class SelfMetrics implements PollObserver {
   private final Counter pushes;
   private final Counter renders;
   private final Counter overLimit;
+  private final Counter loadMessages;
   private volatile LongSupplier transportDrops = () -> 0;
   private volatile String transportDropsNamespace = "";
   private final LogLimiter limiter = new LogLimiter(LOG, Duration.ofMinutes(1));
@@ -85,6 +86,27 @@ public final class SelfMetrics implements PollObserver {
                 "Worker replies not exported because the endpoint already has --max-workers workers.")
             .labelNames("namespace", "component", "endpoint")
             .register(registry);
+    loadMessages =
+        Counter.builder()
+            .name("dynamo_metrics_load_messages")
+            .help(
+                "Pushed load and forward-pass messages by what became of them: accepted,"
+                    + " router_estimate (a KV router's estimate, never a worker's value),"
+                    + " unknown_worker (no instance key in etcd: gone or never registered),"
+                    + " unknown_publisher, forward_pass_without_etcd, inbox_full.")
+            .labelNames("result")
+            .register(registry);
+    for (String r :
+        new String[] {
+          "accepted",
+          "router_estimate",
+          "unknown_worker",
+          "unknown_publisher",
+          "forward_pass_without_etcd",
+          "inbox_full"
+        }) {
+      loadMessages.labelValues(r);
+    }
     pushes =
         Counter.builder()
             .name("dynamo_metrics_push")
@@ -113,6 +135,17 @@ public final class SelfMetrics implements PollObserver {
       decodeErrors.labelValues("stats", reason);
     }
     decodeErrors.labelValues("event", DecodeError.INVALID_EVENT);
+    for (String reason :
+        new String[] {
+          DecodeError.INVALID_JSON,
+          DecodeError.INVALID_MSGPACK,
+          DecodeError.INVALID_ENVELOPE,
+          DecodeError.INVALID_LOAD,
+          DecodeError.NOT_METRICS,
+          DecodeError.INVALID_FORWARD_PASS
+        }) {
+      decodeErrors.labelValues("push", reason);
+    }
     GaugeWithCallback.builder()
         .name("dynamo_metrics_nats_connected")
         .help("1 while connected to NATS.")
@@ -143,6 +176,11 @@ public final class SelfMetrics implements PollObserver {
     pollDuration
         .labelValues(target.namespace(), target.component(), target.endpoint())
         .observe(seconds);
+  }
+
+  @Override
+  public void loadMessage(String result) {
+    loadMessages.labelValues(result).inc();
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.dynamometrics.fleet;
 
+import io.dynamometrics.wire.ForwardPassMetrics;
 import io.dynamometrics.wire.StatsEndpoint;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,15 +13,32 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The fleet as the poll loop sees it: every worker's last good report and when it came. Owned by
- * the poll thread alone; the rest of the service sees only the {@link FleetSnapshot}s it makes.
+ * The fleet as the poll loop sees it: every worker's last good report and when it came, by stats
+ * reply or pushed. Owned by the poll thread alone (pushed values reach it through the {@link
+ * Inbox}); the rest of the service sees only the {@link FleetSnapshot}s it makes.
  *
- * <p>A worker stays live while it answered one of the last {@code staleness} polls of its endpoint;
- * counting polls (not seconds) means a late or slow poll loop never drops a healthy worker, and a
- * disconnected transport, whose polls get no replies, ages workers out by the same rule.
+ * <p>A polled worker stays live while it answered one of the last {@code staleness} polls of its
+ * endpoint; counting polls (not seconds) means a late or slow poll loop never drops a healthy
+ * worker, and a disconnected transport, whose polls get no replies, ages workers out by the same
+ * rule. A worker that pushes sends no heartbeat (an idle one is silent): it stays live while its
+ * instance key is in the {@link Roster}, and without a roster until it has been silent for the push
+ * expiry.
  */
 public final class FleetState {
-  private record Entry(StatsEndpoint stats, long seenAtNanos, long seenAtPoll) {}
+  /** One worker and rank: its latest values, by any intake. */
+  private static final class Entry {
+    ForwardPassMetrics load; // a stats reply or pushed load, the latest
+    ForwardPassMetrics pass; // forward-pass figures (active, waiting requests), or null
+    String subject = "";
+    long seenAtNanos;
+    long statsPoll = -1; // the poll of the last stats reply; -1: never answered one
+    long pushedAtNanos; // 0: never pushed
+    int intakes;
+
+    Entry(int rank) {
+      load = ForwardPassMetrics.none(rank);
+    }
+  }
 
   private static final class EndpointState {
     final Map<WorkerKey, Entry> workers = new HashMap<>();
@@ -32,7 +50,9 @@ public final class FleetState {
 
   private final int staleness;
   private final int maxWorkers;
+  private final long pushExpiryNanos;
   private final Map<Target, EndpointState> endpoints = new TreeMap<>();
+  private Roster roster;
   private long cycles;
 
   /**
@@ -47,6 +67,16 @@ public final class FleetState {
    * @param maxWorkers the most workers one endpoint may have (a guard against runaway cardinality)
    */
   public FleetState(int staleness, int maxWorkers) {
+    this(staleness, maxWorkers, java.time.Duration.ofSeconds(60));
+  }
+
+  /**
+   * @param staleness polls a worker may miss before it leaves the fleet; at least 1
+   * @param maxWorkers the most workers one endpoint may have (a guard against runaway cardinality)
+   * @param pushExpiry how long a worker that only pushes stays without a value, when no roster says
+   *     whether it lives
+   */
+  public FleetState(int staleness, int maxWorkers, java.time.Duration pushExpiry) {
     if (staleness < 1) {
       throw new IllegalArgumentException("staleness must be at least 1 poll, got " + staleness);
     }
@@ -55,6 +85,7 @@ public final class FleetState {
     }
     this.staleness = staleness;
     this.maxWorkers = maxWorkers;
+    this.pushExpiryNanos = pushExpiry.toNanos();
   }
 
   /**
@@ -75,14 +106,19 @@ public final class FleetState {
     long poll = ++state.polls;
     int refused = 0;
     for (StatsEndpoint s : stats) {
-      WorkerKey key = new WorkerKey(s.workerId(), s.metrics().dpRank());
-      if (state.workers.size() >= maxWorkers && !state.workers.containsKey(key)) {
+      Entry e = entry(state, new WorkerKey(s.workerId(), s.metrics().dpRank()));
+      if (e == null) {
         refused++;
         continue;
       }
-      state.workers.put(key, new Entry(s, startNanos, poll));
+      e.load = s.metrics();
+      e.subject = s.subject();
+      e.seenAtNanos = Math.max(e.seenAtNanos, startNanos);
+      e.statsPoll = poll;
+      e.intakes |= Intake.STATS.bit();
     }
-    state.workers.values().removeIf(e -> poll - e.seenAtPoll >= staleness);
+    // a worker that also pushes is kept by the push rules (expire)
+    state.workers.values().removeIf(e -> statsStale(e, poll) && e.pushedAtNanos == 0);
     state.health =
         new PollHealth(
             replies,
@@ -90,6 +126,98 @@ public final class FleetState {
             (endNanos - (replies > 0 ? lastReplyNanos : startNanos)) / 1e9,
             System.currentTimeMillis());
     return refused;
+  }
+
+  private boolean statsStale(Entry e, long poll) {
+    return e.statsPoll < 0 || poll - e.statsPoll >= staleness;
+  }
+
+  /** The entry of {@code key}, made when new; {@code null} when the endpoint is full. */
+  private Entry entry(EndpointState state, WorkerKey key) {
+    Entry e = state.workers.get(key);
+    if (e == null) {
+      if (state.workers.size() >= maxWorkers) {
+        return null;
+      }
+      e = new Entry(key.dpRank());
+      state.workers.put(key, e);
+    }
+    return e;
+  }
+
+  /**
+   * A worker's pushed load, shown under {@code target}.
+   *
+   * @return false when it was turned away because the endpoint already has {@code maxWorkers}
+   */
+  public boolean pushed(
+      Target target, long workerId, ForwardPassMetrics load, Intake intake, long atNanos) {
+    EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
+    Entry e = entry(state, new WorkerKey(workerId, load.dpRank()));
+    if (e == null) {
+      return false;
+    }
+    e.load = load;
+    touch(e, intake, atNanos);
+    return true;
+  }
+
+  /**
+   * One rank's forward-pass figures for a worker, shown under {@code target}: its active and
+   * waiting requests where its load carries none.
+   *
+   * @return false when it was turned away because the endpoint already has {@code maxWorkers}
+   */
+  public boolean passed(
+      Target target,
+      long workerId,
+      int dpRank,
+      long active,
+      long waiting,
+      Intake intake,
+      long atNanos) {
+    EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
+    Entry e = entry(state, new WorkerKey(workerId, dpRank));
+    if (e == null) {
+      return false;
+    }
+    e.pass =
+        ForwardPassMetrics.none(dpRank)
+            .with(ForwardPassMetrics.ACTIVE_SLOTS, active)
+            .with(ForwardPassMetrics.WAITING, waiting);
+    touch(e, intake, atNanos);
+    return true;
+  }
+
+  private static void touch(Entry e, Intake intake, long atNanos) {
+    e.seenAtNanos = Math.max(e.seenAtNanos, atNanos);
+    e.pushedAtNanos = Math.max(e.pushedAtNanos, atNanos);
+    e.intakes |= intake.bit();
+  }
+
+  /**
+   * Applies what discovery says now ({@code null}: nothing, or it cannot be read): a pushing worker
+   * whose instance key is gone leaves at once; without a roster, one silent for the push expiry
+   * leaves. Polled workers are not touched here (see {@link #registered}).
+   */
+  public void roster(Roster now, long nowNanos) {
+    this.roster = now;
+    for (EndpointState state : endpoints.values()) {
+      long poll = state.polls;
+      state
+          .workers
+          .entrySet()
+          .removeIf(
+              w -> {
+                Entry e = w.getValue();
+                if (e.pushedAtNanos == 0 || !statsStale(e, poll)) {
+                  return false;
+                }
+                return now != null
+                    ? !now.knows(w.getKey().workerId())
+                    : nowNanos - e.pushedAtNanos > pushExpiryNanos;
+              });
+    }
   }
 
   /**
@@ -103,7 +231,7 @@ public final class FleetState {
     Set<Long> ids = new HashSet<>();
     state.workers.forEach(
         (k, e) -> {
-          if (e.seenAtPoll == state.polls) {
+          if (e.statsPoll == state.polls) {
             ids.add(k.workerId());
           }
         });
@@ -124,9 +252,17 @@ public final class FleetState {
     state.registeredIds = Set.copyOf(leaseIds);
   }
 
-  /** Forgets endpoints that are no longer polled (discovery no longer finds them). */
+  /**
+   * Forgets endpoints that are neither polled nor hold a pushing worker (discovery no longer finds
+   * them).
+   */
   public void retain(Collection<Target> polled) {
-    endpoints.keySet().retainAll(polled);
+    endpoints
+        .entrySet()
+        .removeIf(
+            e ->
+                !polled.contains(e.getKey())
+                    && e.getValue().workers.values().stream().noneMatch(w -> w.pushedAtNanos != 0));
   }
 
   /** The fleet now, for readers. */
@@ -138,7 +274,8 @@ public final class FleetState {
       for (Map.Entry<WorkerKey, Entry> w : e.getValue().workers.entrySet()) {
         Entry entry = w.getValue();
         double age = Math.max(0, (nowNanos - entry.seenAtNanos) / 1e9);
-        workers.add(new Worker(w.getKey(), entry.stats.subject(), entry.stats.metrics(), age));
+        workers.add(
+            new Worker(w.getKey(), entry.subject, merged(w.getKey(), entry), age, entry.intakes));
         index.putIfAbsent(w.getKey().workerId(), e.getKey());
       }
       workers.sort((a, b) -> a.key().compareTo(b.key()));
@@ -158,5 +295,37 @@ public final class FleetState {
         Collections.unmodifiableList(out),
         connected,
         Collections.unmodifiableMap(index));
+  }
+
+  /**
+   * What {@code entry} sent, with forward-pass figures and its model card's capacity where its load
+   * carries none (dynamo-events.md, section 5). A stats reply, which carries every field, is shown
+   * as it came.
+   */
+  private ForwardPassMetrics merged(WorkerKey key, Entry entry) {
+    ForwardPassMetrics m = entry.load;
+    if (m.complete()) {
+      return m;
+    }
+    if (entry.pass != null) {
+      m = fill(m, entry.pass, ForwardPassMetrics.ACTIVE_SLOTS);
+      m = fill(m, entry.pass, ForwardPassMetrics.WAITING);
+    }
+    Roster r = roster;
+    Roster.Member member = r == null ? null : r.workers().get(key.workerId());
+    Roster.Capacity c = member == null ? null : member.capacity();
+    if (c != null) {
+      if (!m.has(ForwardPassMetrics.KV_TOTAL) && c.totalKvBlocks() >= 0) {
+        m = m.with(ForwardPassMetrics.KV_TOTAL, c.totalKvBlocks());
+      }
+      if (!m.has(ForwardPassMetrics.TOTAL_SLOTS) && c.maxNumSeqs() >= 0) {
+        m = m.with(ForwardPassMetrics.TOTAL_SLOTS, c.maxNumSeqs());
+      }
+    }
+    return m;
+  }
+
+  private static ForwardPassMetrics fill(ForwardPassMetrics m, ForwardPassMetrics from, int field) {
+    return m.has(field) || !from.has(field) ? m : m.with(field, (long) from.value(field));
   }
 }

@@ -2,6 +2,8 @@ package io.dynamometrics.poll;
 
 import io.dynamometrics.fleet.FleetSnapshot;
 import io.dynamometrics.fleet.FleetState;
+import io.dynamometrics.fleet.Inbox;
+import io.dynamometrics.fleet.Roster;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.log.Field;
 import io.dynamometrics.log.Log;
@@ -22,8 +24,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The heartbeat of the service: every poll interval, gather every target at once, fold the replies
- * into the fleet state, and hand the new snapshot to every reader (exposition, l2c, history).
+ * The heartbeat of the service: every poll interval, read the roster (etcd), gather every polled
+ * target at once, fold the replies and the pushed values waiting in the inbox into the fleet state,
+ * and hand the new snapshot to every reader (exposition, l2c, history). The tick is the same for
+ * every release: a polled fleet ticks when its gathers end, a pushed one on the interval.
  */
 public final class PollLoop implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(PollLoop.class.getName());
@@ -36,6 +40,8 @@ public final class PollLoop implements AutoCloseable {
   private final List<Consumer<FleetSnapshot>> readers;
   private final WorkerRegistry registry;
   private final PollObserver observer;
+  private final Inbox inbox;
+  private final Target unplaced;
   private boolean registryFailing;
   private final ExecutorService gathers = Executors.newVirtualThreadPerTaskExecutor();
   private Thread thread;
@@ -48,7 +54,9 @@ public final class PollLoop implements AutoCloseable {
       Duration interval,
       List<Consumer<FleetSnapshot>> readers,
       WorkerRegistry registry,
-      PollObserver observer) {
+      PollObserver observer,
+      Inbox inbox,
+      Target unplaced) {
     this.transport = transport;
     this.poller = poller;
     this.targets = targets;
@@ -57,6 +65,21 @@ public final class PollLoop implements AutoCloseable {
     this.readers = List.copyOf(readers);
     this.registry = registry;
     this.observer = observer;
+    this.inbox = inbox;
+    this.unplaced = unplaced;
+  }
+
+  /** A loop over polled targets only, with no pushed values. */
+  public PollLoop(
+      Transport transport,
+      Poller poller,
+      Targets targets,
+      FleetState state,
+      Duration interval,
+      List<Consumer<FleetSnapshot>> readers,
+      WorkerRegistry registry,
+      PollObserver observer) {
+    this(transport, poller, targets, state, interval, readers, registry, observer, null, null);
   }
 
   public void start() {
@@ -82,10 +105,11 @@ public final class PollLoop implements AutoCloseable {
 
   /** One poll of every target; public so tests and benchmarks can drive the loop by hand. */
   public FleetSnapshot cycle() throws InterruptedException {
-    Map<Target, Set<Long>> registered = registered();
+    Roster roster = roster();
+    Map<Target, Set<Long>> registered = roster == null ? null : roster.registered(targets::accepts);
     Set<Target> current = new TreeSet<>(targets.current());
-    if (registered != null) {
-      registered.keySet().stream().filter(targets::accepts).forEach(current::add);
+    if (roster != null) {
+      roster.polled().stream().filter(targets::accepts).forEach(current::add);
     }
     List<Target> order = List.copyOf(current);
     List<Future<Poller.Result>> pending = new ArrayList<>(order.size());
@@ -124,6 +148,19 @@ public final class PollLoop implements AutoCloseable {
             Field.of("endpoint", t.toString()));
       }
     }
+    long now = System.nanoTime();
+    if (inbox != null) {
+      inbox.drain(l -> place(l, roster), p -> place(p, roster));
+    }
+    state.roster(roster, now);
+    if (registered != null) {
+      registered.forEach(
+          (t, ids) -> {
+            if (!current.contains(t)) {
+              state.registered(t, ids); // a pushed fleet's count; polled ones were set above
+            }
+          });
+    }
     state.retain(current);
     poller.retain(current);
     FleetSnapshot snapshot = state.snapshot(System.nanoTime(), transport.isConnected());
@@ -139,15 +176,63 @@ public final class PollLoop implements AutoCloseable {
   }
 
   /**
+   * The endpoint a pushed value of {@code workerId} is shown under: the roster's choice, or without
+   * a roster the endpoint its subject names, else the one given on the command line; {@code null}
+   * when the value is not to be used (counted).
+   */
+  private Target placeOf(long workerId, Target hint, Roster roster) {
+    if (roster != null) {
+      if (!roster.knows(workerId)) {
+        observer.loadMessage("unknown_worker"); // gone, or never registered: never resurrected
+        return null;
+      }
+      return roster.target(workerId, targets::accepts); // null: an endpoint not aggregated here
+    }
+    Target t = hint != null ? hint : unplaced;
+    return targets.accepts(t) ? t : null;
+  }
+
+  private void place(Inbox.Load l, Roster roster) {
+    Target t = placeOf(l.workerId(), l.hint(), roster);
+    if (t == null) {
+      return;
+    }
+    if (state.pushed(t, l.workerId(), l.metrics(), l.intake(), l.atNanos())) {
+      observer.loadMessage("accepted");
+    } else {
+      observer.workersOverLimit(t, 1);
+    }
+  }
+
+  private void place(Inbox.Pass p, Roster roster) {
+    Long worker = roster == null ? null : roster.workerOf(p.publisherId());
+    if (worker == null) {
+      // forward-pass metrics name the engine, not the instance: only discovery links them
+      observer.loadMessage(roster == null ? "forward_pass_without_etcd" : "unknown_publisher");
+      return;
+    }
+    Target t = placeOf(worker, p.hint(), roster);
+    if (t == null) {
+      return;
+    }
+    if (state.passed(
+        t, worker, p.dpRank(), p.activeRequests(), p.waitingRequests(), p.intake(), p.atNanos())) {
+      observer.loadMessage("accepted");
+    } else {
+      observer.workersOverLimit(t, 1);
+    }
+  }
+
+  /**
    * What etcd says now, or {@code null} without etcd or when it cannot be read (then staleness
    * rules).
    */
-  private Map<Target, Set<Long>> registered() {
+  private Roster roster() {
     if (registry == null) {
       return null;
     }
     try {
-      Map<Target, Set<Long>> r = registry.registered();
+      Roster r = registry.roster();
       if (registryFailing) {
         registryFailing = false;
         LOG.info("reading worker registrations from etcd again");

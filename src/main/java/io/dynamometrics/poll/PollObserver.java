@@ -19,6 +19,14 @@ public interface PollObserver {
   /** An event dropped because the counter table is full. */
   void eventDropped(String namespace);
 
+  /**
+   * One pushed load or forward-pass message, and what became of it.
+   *
+   * @param result {@code accepted}, {@code router_estimate}, {@code unknown_worker}, {@code
+   *     unknown_publisher}, {@code forward_pass_without_etcd} or {@code inbox_full}
+   */
+  void loadMessage(String result);
+
   /** Workers of {@code target} not exported because it already has the maximum number. */
   void workersOverLimit(Target target, int refused);
 }

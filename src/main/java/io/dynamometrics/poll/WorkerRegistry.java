@@ -1,12 +1,10 @@
 package io.dynamometrics.poll;
 
-import io.dynamometrics.fleet.Target;
+import io.dynamometrics.fleet.Roster;
 import java.io.IOException;
-import java.util.Map;
-import java.util.Set;
 
-/** Where workers register (etcd): who should answer each endpoint's polls. */
+/** Where workers register (etcd): who is alive, where each serves, what it states. */
 public interface WorkerRegistry {
-  /** The lease ids registered under every endpoint, now. */
-  Map<Target, Set<Long>> registered() throws IOException;
+  /** The namespace's roster, now. */
+  Roster roster() throws IOException;
 }

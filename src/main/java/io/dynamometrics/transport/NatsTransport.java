@@ -266,12 +266,12 @@ public final class NatsTransport implements Transport {
 
   @Override
   public synchronized Subscription subscribe(String subject, String queue, MessageHandler handler) {
-    return add(new NatsSub(subject, queue, handler, false));
+    return add(new NatsSub(List.of(subject), queue, handler, false));
   }
 
   @Override
-  public synchronized Subscription subscribeBounded(String subject, MessageHandler handler) {
-    return add(new NatsSub(subject, null, handler, true));
+  public synchronized Subscription subscribeBounded(List<String> subjects, MessageHandler handler) {
+    return add(new NatsSub(subjects, null, handler, true));
   }
 
   private NatsSub add(NatsSub sub) {
@@ -284,16 +284,16 @@ public final class NatsTransport implements Transport {
 
   /** A subscription that binds to a dispatcher once there is a connection. */
   private final class NatsSub implements Subscription {
-    private final String subject;
+    private final List<String> subjects;
     private final String queue;
     private final io.nats.client.MessageHandler handler;
     private final boolean ownDispatcher;
     private volatile Dispatcher bound;
-    private volatile io.nats.client.Subscription sub;
+    private volatile io.nats.client.Subscription sub; // the first of the subjects
     private volatile long droppedBefore; // by connections jnats has closed
 
-    NatsSub(String subject, String queue, MessageHandler handler, boolean ownDispatcher) {
-      this.subject = subject;
+    NatsSub(List<String> subjects, String queue, MessageHandler handler, boolean ownDispatcher) {
+      this.subjects = List.copyOf(subjects);
       this.queue = queue;
       this.handler =
           m -> handler.onMessage(new Message(m.getSubject(), m.getReplyTo(), m.getData()));
@@ -307,7 +307,13 @@ public final class NatsTransport implements Transport {
         d.setPendingLimits(BOUNDED_PENDING_MESSAGES, BOUNDED_PENDING_BYTES);
       }
       bound = d;
-      sub = queue == null ? d.subscribe(subject, handler) : d.subscribe(subject, queue, handler);
+      io.nats.client.Subscription first = null;
+      for (String subject : subjects) {
+        io.nats.client.Subscription s =
+            queue == null ? d.subscribe(subject, handler) : d.subscribe(subject, queue, handler);
+        first = first == null ? s : first;
+      }
+      sub = first;
     }
 
     /** The connection is gone: keep what it dropped, bind again on the next one. */

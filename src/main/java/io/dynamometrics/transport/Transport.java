@@ -26,11 +26,23 @@ public interface Transport extends AutoCloseable {
   Subscription subscribe(String subject, String queue, MessageHandler handler);
 
   /**
-   * Like {@link #subscribe} without a queue group, for a high-volume stream: delivered on its own
-   * thread with its own bounded queue, whose overflow {@link Subscription#dropped()} counts.
+   * Like {@link #subscribe} without a queue group, for high-volume streams: every subject in {@code
+   * subjects} (NATS wildcards allowed where the bus has them) delivered on one thread of its own
+   * with one bounded queue, whose overflow {@link Subscription#dropped()} counts.
    */
-  default Subscription subscribeBounded(String subject, MessageHandler handler) {
-    return subscribe(subject, null, handler);
+  default Subscription subscribeBounded(List<String> subjects, MessageHandler handler) {
+    List<Subscription> all = subjects.stream().map(s -> subscribe(s, null, handler)).toList();
+    return new Subscription() {
+      @Override
+      public long dropped() {
+        return all.stream().mapToLong(Subscription::dropped).sum();
+      }
+
+      @Override
+      public void close() {
+        all.forEach(Subscription::close);
+      }
+    };
   }
 
   boolean isConnected();

@@ -139,12 +139,12 @@ public final class FleetApi implements HttpHandler {
       if (a != null) {
         number(o, "loadAvg", a.loadAvg());
         number(o, "loadStd", a.loadStd());
-        o.name("loadMin").value(a.loadMin());
-        o.name("loadMax").value(a.loadMax());
+        whole(o, "loadMin", a.loadMin());
+        whole(o, "loadMax", a.loadMax());
         number(o, "imbalanceRatio", a.imbalanceRatio());
         number(o, "kvUsageRatio", a.kvUsageRatio());
         number(o, "slotsUsageRatio", a.slotsUsageRatio());
-        o.name("requestsWaiting").value(a.requestsWaiting());
+        whole(o, "requestsWaiting", a.requestsWaiting());
       }
       History.Point latest = history == null ? null : history.latest(e.target());
       number(o, "kvHitRatio", latest == null ? Double.NaN : latest.hitRatio());
@@ -161,13 +161,16 @@ public final class FleetApi implements HttpHandler {
           } else {
             o.name("dpRank").nullValue();
           }
-          o.name("kvActiveBlocks").value(m.kvActiveBlocks());
-          o.name("kvTotalBlocks").value(m.kvTotalBlocks());
-          o.name("requestActiveSlots").value(m.requestActiveSlots());
-          o.name("requestTotalSlots").value(m.requestTotalSlots());
-          o.name("requestsWaiting").value(m.numRequestsWaiting());
-          o.name("gpuCacheUsage").value(m.gpuCacheUsagePerc());
-          o.name("prefixCacheHitRate").value(m.gpuPrefixCacheHitRate());
+          // a field the worker's release does not send is null, never 0
+          whole(o, "kvActiveBlocks", m.value(ForwardPassMetrics.KV_ACTIVE));
+          whole(o, "kvTotalBlocks", m.value(ForwardPassMetrics.KV_TOTAL));
+          whole(o, "requestActiveSlots", m.value(ForwardPassMetrics.ACTIVE_SLOTS));
+          whole(o, "requestTotalSlots", m.value(ForwardPassMetrics.TOTAL_SLOTS));
+          whole(o, "requestsWaiting", m.value(ForwardPassMetrics.WAITING));
+          number(o, "gpuCacheUsage", m.value(ForwardPassMetrics.CACHE_USAGE));
+          number(o, "prefixCacheHitRate", m.value(ForwardPassMetrics.HIT_RATE));
+          whole(o, "decodeBlocksActive", m.value(ForwardPassMetrics.DECODE_BLOCKS));
+          o.name("intake").value(w.intake());
           o.name("statsAgeSeconds").value(w.ageSeconds());
           o.endObject();
         }
@@ -223,7 +226,7 @@ public final class FleetApi implements HttpHandler {
       o.name("workers").value(p.workers());
       number(o, "kvUsageRatio", p.kvUsage());
       number(o, "slotsUsageRatio", p.slotsUsage());
-      o.name("requestsWaiting").value(p.waiting());
+      whole(o, "requestsWaiting", p.waiting());
       number(o, "loadAvg", p.loadAvg());
       number(o, "loadStd", p.loadStd());
       number(o, "imbalanceRatio", p.imbalance());
@@ -292,6 +295,15 @@ public final class FleetApi implements HttpHandler {
     o.name("namespace").value(t.namespace());
     o.name("component").value(t.component());
     o.name("endpoint").value(t.endpoint());
+  }
+
+  /** A whole number, or null for NaN (not sent by the release, no workers). */
+  private static void whole(JsonWriter o, String field, double v) {
+    if (Double.isFinite(v)) {
+      o.name(field).value((long) v);
+    } else {
+      o.name(field).nullValue();
+    }
   }
 
   /** {@code v}, or null where it is not a number (no workers, no events yet). */

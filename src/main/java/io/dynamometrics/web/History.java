@@ -31,7 +31,7 @@ public final class History implements Consumer<FleetSnapshot> {
       int workers,
       double kvUsage,
       double slotsUsage,
-      long waiting,
+      double waiting,
       double loadAvg,
       double loadStd,
       double imbalance,
@@ -75,7 +75,15 @@ public final class History implements Consumer<FleetSnapshot> {
       Point p =
           a == null
               ? new Point(
-                  now, 0, Double.NaN, Double.NaN, 0, Double.NaN, Double.NaN, Double.NaN, hit)
+                  now,
+                  0,
+                  Double.NaN,
+                  Double.NaN,
+                  Double.NaN,
+                  Double.NaN,
+                  Double.NaN,
+                  Double.NaN,
+                  hit)
               : new Point(
                   now,
                   a.workers(),

@@ -66,6 +66,9 @@ public final class WorkerKvHistory implements Consumer<FleetSnapshot> {
           rings.computeIfAbsent(e.target(), t -> new ConcurrentHashMap<>());
       for (Worker w : e.workers()) {
         ForwardPassMetrics m = w.metrics();
+        if (!m.has(ForwardPassMetrics.KV_ACTIVE | ForwardPassMetrics.KV_TOTAL)) {
+          continue; // no KV figures from this release: no row to draw (a dash on the page)
+        }
         int percent =
             m.kvTotalBlocks() == 0
                 ? 0

@@ -12,4 +12,9 @@ public record DecodeError(String reason, String detail) {
   public static final String NOT_METRICS = "not_metrics";
   public static final String NO_WORKER_ID = "no_worker_id";
   public static final String INVALID_EVENT = "invalid_event";
+  public static final String INVALID_MSGPACK = "invalid_msgpack";
+  public static final String INVALID_ENVELOPE = "invalid_envelope";
+  public static final String INVALID_LOAD = "invalid_load";
+  public static final String INVALID_FORWARD_PASS = "invalid_forward_pass";
+  public static final String UNKNOWN_TOPIC = "unknown_topic";
 }

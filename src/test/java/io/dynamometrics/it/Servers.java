@@ -79,10 +79,31 @@ public final class Servers {
     }
 
     public Nats(Path logDir, int port, String... extra) throws Exception {
+      this(binary("nats-server"), logDir, port, extra);
+    }
+
+    /**
+     * nats-server 2.10 or newer with JetStream, which Dynamo 0.8.0 and later need (their client
+     * rejects 2.9's JetStream info reply): the one {@code bin/go-tools} builds under target/tools.
+     */
+    public static Nats modern(Path logDir) throws Exception {
+      Path built = Path.of("target/tools/bin/nats-server");
+      if (!Files.isExecutable(built)) {
+        throw new IllegalStateException(built + " is missing: run bin/go-tools");
+      }
+      return new Nats(
+          built.toAbsolutePath().toString(),
+          logDir,
+          freePort(),
+          "-js",
+          "-sd",
+          Files.createTempDirectory("nats-js").toString());
+    }
+
+    private Nats(String binary, Path logDir, int port, String... extra) throws Exception {
       this.port = port;
       List<String> cmd =
-          new ArrayList<>(
-              List.of(binary("nats-server"), "-a", "127.0.0.1", "-p", Integer.toString(port)));
+          new ArrayList<>(List.of(binary, "-a", "127.0.0.1", "-p", Integer.toString(port)));
       cmd.addAll(List.of(extra));
       this.process = start(logDir.resolve("nats-" + port + ".log"), cmd.toArray(String[]::new));
       awaitPort(port, Duration.ofSeconds(10));

@@ -131,6 +131,9 @@ class PollerTest {
 
         @Override
         public void workersOverLimit(Target target, int refused) {}
+
+        @Override
+        public void loadMessage(String result) {}
       };
 
   private static Poller.Result poll(List<Timed> script, List<Long> expected)

@@ -1,0 +1,35 @@
+package io.dynamometrics.fleet;
+
+/** How a worker's load reached the service; a worker may come by more than one. */
+public enum Intake {
+  /** Answers to {@code $SRV.STATS} polls (Dynamo 0.1.1 to 0.6.0). */
+  STATS("stats", 1),
+  /** Pushed on NATS subjects (0.4.1 on). */
+  NATS("nats", 2);
+
+  private final String label;
+  private final int bit;
+
+  Intake(String label, int bit) {
+    this.label = label;
+    this.bit = bit;
+  }
+
+  public int bit() {
+    return bit;
+  }
+
+  /** The intakes of {@code bits} by name, joined with '+', e.g. {@code stats+nats}. */
+  public static String label(int bits) {
+    StringBuilder b = new StringBuilder();
+    for (Intake i : values()) {
+      if ((bits & i.bit()) != 0) {
+        if (!b.isEmpty()) {
+          b.append('+');
+        }
+        b.append(i.label);
+      }
+    }
+    return b.toString();
+  }
+}

@@ -1,0 +1,128 @@
+package io.dynamometrics.intake;
+
+import io.dynamometrics.fleet.HitRates;
+import io.dynamometrics.fleet.Inbox;
+import io.dynamometrics.fleet.Intake;
+import io.dynamometrics.fleet.Target;
+import io.dynamometrics.poll.PollObserver;
+import io.dynamometrics.transport.Transport;
+import io.dynamometrics.wire.BadPayload;
+import io.dynamometrics.wire.PushDecoder;
+import io.dynamometrics.wire.Pushed;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What Dynamo pushes on NATS for one namespace: load ({@code kv_metrics}), hit-rate events ({@code
+ * kv-hit-rate}) and forward-pass metrics, on the namespace-scoped subjects (0.4.1 to 1.3.x) and the
+ * endpoint-scoped ones (1.4 on). Each message is decoded on the transport's delivery thread: load
+ * and forward-pass figures wait in the {@link Inbox} for the next tick, hit-rate events count at
+ * once. Nothing here decides who is a worker; the poll loop does, with the roster.
+ */
+public final class PushIntake implements AutoCloseable {
+  private static final String[] TOPICS = {
+    PushDecoder.KV_METRICS, PushDecoder.HIT_RATE, PushDecoder.FORWARD_PASS
+  };
+
+  private final String namespace;
+  private final Inbox inbox;
+  private final HitRates hitRates;
+  private final PollObserver observer;
+  private final Transport.Subscription subscription;
+
+  public PushIntake(
+      Transport transport,
+      String namespace,
+      Inbox inbox,
+      HitRates hitRates,
+      PollObserver observer) {
+    this.namespace = namespace;
+    this.inbox = inbox;
+    this.hitRates = hitRates;
+    this.observer = observer;
+    this.subscription =
+        transport.subscribeBounded(subjects(namespace), m -> accept(m.subject(), m.data()));
+  }
+
+  /** Every subject Dynamo has pushed load, hit rate or forward-pass metrics on. */
+  public static List<String> subjects(String namespace) {
+    List<String> out = new ArrayList<>();
+    String ns = "namespace." + namespace + ".";
+    for (String topic : TOPICS) {
+      out.add(ns + topic);
+      out.add(ns + "component.*." + topic);
+      out.add(ns + "component.*.endpoint.*." + topic);
+    }
+    return out;
+  }
+
+  /** Decodes one message and hands it on; public so that benchmarks can drive it. */
+  public void accept(String subject, byte[] data) {
+    String topic = subject.substring(subject.lastIndexOf('.') + 1);
+    Pushed p;
+    try {
+      p = PushDecoder.decode(topic, data);
+    } catch (BadPayload e) {
+      observer.decodeError(
+          topic.equals(PushDecoder.HIT_RATE) ? "event" : "push", e.reason(), e.getMessage());
+      return;
+    }
+    long now = System.nanoTime();
+    switch (p) {
+      case Pushed.Load l -> {
+        if (l.fromRouter()) {
+          observer.loadMessage("router_estimate");
+        } else if (!inbox.offer(
+            new Inbox.Load(hint(subject), l.workerId(), l.metrics(), Intake.NATS, now))) {
+          observer.loadMessage("inbox_full");
+        }
+      }
+      case Pushed.ForwardPass f -> {
+        Inbox.Pass pass =
+            new Inbox.Pass(
+                hint(subject),
+                f.envelope().publisherId(),
+                f.dpRank(),
+                f.activeRequests(),
+                f.waitingRequests(),
+                Intake.NATS,
+                now);
+        if (!inbox.offer(pass)) {
+          observer.loadMessage("inbox_full");
+        }
+      }
+      case Pushed.HitRate h -> {
+        if (hitRates.record(namespace, h.event(), now)) {
+          observer.eventAccepted(namespace);
+        } else {
+          observer.eventDropped(namespace);
+        }
+      }
+      case Pushed.Ignored ignored -> {
+        // a topic this service does not read
+      }
+    }
+  }
+
+  /**
+   * The endpoint an endpoint-scoped subject names ({@code namespace.{ns}.component.{c}.endpoint.
+   * {e}.{topic}}), or {@code null}.
+   */
+  static Target hint(String subject) {
+    String[] p = subject.split("\\.", -1);
+    if (p.length == 7 && p[2].equals("component") && p[4].equals("endpoint")) {
+      return new Target(p[1], p[3], p[5]);
+    }
+    return null;
+  }
+
+  /** Messages the transport dropped because delivery fell behind. */
+  public long dropped() {
+    return subscription.dropped();
+  }
+
+  @Override
+  public void close() {
+    subscription.close();
+  }
+}

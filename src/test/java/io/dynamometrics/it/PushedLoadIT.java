@@ -1,0 +1,189 @@
+package io.dynamometrics.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Real Dynamo releases that push their load on NATS (0.4.1 to 1.6.1), one per wire group, read by
+ * the same command line as every other release: two real workers publishing values the test
+ * chooses, a value republished, forward-pass metrics where the release has them, one worker stopped
+ * cleanly (its series go at once) and one killed (its series go when its etcd lease expires).
+ */
+class PushedLoadIT {
+  /** One release per wire group of dynamo-events.md; {@code -Ddynamo.versions} picks others. */
+  static final List<String> GROUPS =
+      List.of("0.4.1", "0.6.0", "0.6.1", "0.8.1", "0.9.1", "1.0.2", "1.2.1", "1.3.1", "1.6.1");
+
+  private static final Path LOGS = Jar.LOGS.resolve("pushed");
+
+  @RegisterExtension final Started started = new Started();
+
+  static List<String> releases() {
+    return RealDynamo.chosen(GROUPS);
+  }
+
+  /** What the test publishes, in the keys src/test/dynamo/pusher.py takes. */
+  private static String load(int kvActive, int decode, int used) {
+    return String.format(
+        "{\"load\":{\"kv_active\":%d,\"kv_total\":100,\"active\":3,\"total\":8,\"waiting\":2,"
+            + "\"usage\":0.4,\"hit\":0.25,\"dp_rank\":%s,\"decode\":%d,\"used\":%d}}",
+        kvActive, "null", decode, used);
+  }
+
+  /** A real worker of {@code version} running src/test/dynamo/pusher.py. */
+  static final class Pusher extends RealDynamo.Script {
+    final long id;
+    private int sent;
+
+    Pusher(String version, Map<String, String> env, String ns, String name) throws Exception {
+      super(version, env, "pushed/" + ns + "-" + name, "pusher.py", ns, "backend");
+      this.id = Long.parseUnsignedLong(expect("WORKER " + version + " ", Duration.ofSeconds(90)));
+    }
+
+    void send(String command, Duration timeout) throws Exception {
+      send(command);
+      sent++;
+      expect("PUBLISHED " + sent, timeout);
+    }
+
+    /** Closes stdin: the script shuts its runtime down, as a worker stopped on purpose does. */
+    void stop() throws Exception {
+      process.getOutputStream().close();
+      process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  private static int[] version(String v) {
+    Matcher m = Pattern.compile("(\\d+)\\.(\\d+)\\.(\\d+)").matcher(v);
+    assertThat(m.find()).isTrue();
+    return new int[] {
+      Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))
+    };
+  }
+
+  private static boolean atLeast(String v, int major, int minor) {
+    int[] x = version(v);
+    return x[0] > major || (x[0] == major && x[1] >= minor);
+  }
+
+  /** The value of {@code name} for worker {@code id}, if the service exports it. */
+  private static Optional<Double> value(String body, String name, long id) {
+    return Exposition.parse(body).samples().stream()
+        .filter(s -> s.name().equals(name))
+        .filter(s -> Long.toUnsignedString(id).equals(s.labels().get("worker_id")))
+        .map(Exposition.Sample::value)
+        .findFirst();
+  }
+
+  @ParameterizedTest(name = "Dynamo {0}")
+  @MethodSource("releases")
+  void realWorkersPushingLoadAreServedAndLeaveWithTheirInstance(String v) throws Exception {
+    Optional<String> missing = RealDynamo.unavailable("runtime", v);
+    assumeTrue(missing.isEmpty(), () -> "Dynamo " + v + " cannot run here: " + missing.get());
+    Servers.Nats nats = started.server(Servers.Nats.modern(LOGS));
+    Servers.Etcd etcd = started.server(new Servers.Etcd(LOGS));
+    String ns = "push" + v.replaceAll("[^0-9]", "");
+    Map<String, String> env = new HashMap<>(RealDynamo.env(nats.url(), etcd.url()));
+    env.put("DYN_EVENT_PLANE", "nats"); // 1.3 on: ZMQ by default
+    int port = Servers.freePort();
+    started.jar(
+        "pushed/service-" + v,
+        Jar.serving(
+            nats.url(), port, "--namespace", ns, "--etcd", etcd.url(), "--poll-interval", "0.5"));
+    Pusher a = started.server(new Pusher(v, env, ns, "a"));
+    Pusher b = started.server(new Pusher(v, env, ns, "b"));
+    Duration publish = Duration.ofSeconds(10);
+    a.send(load(40, 12, 23), publish);
+    b.send(load(7, 5, 6), publish);
+
+    boolean stats = !atLeast(v, 0, 8); // the whole stats report, polled or pushed as JSON
+    boolean used = atLeast(v, 1, 1); // kv_used_blocks apart from active_decode_blocks
+    double expectA = stats ? 40 : used ? 23 : 12;
+    double expectB = stats ? 7 : used ? 6 : 5;
+    String body =
+        Jar.await(
+            port,
+            "/metrics",
+            m ->
+                value(m, "llm_kv_blocks_active", a.id).orElse(-1.0) == expectA
+                    && value(m, "llm_kv_blocks_active", b.id).orElse(-1.0) == expectB,
+            Duration.ofSeconds(20));
+    if (stats) {
+      assertThat(value(body, "llm_kv_blocks_total", a.id)).contains(100.0);
+      assertThat(value(body, "llm_requests_active_slots", a.id)).contains(3.0);
+      assertThat(value(body, "llm_requests_total_slots", a.id)).contains(8.0);
+      assertThat(value(body, "llm_requests_waiting", a.id)).contains(2.0);
+      assertThat(value(body, "llm_gpu_cache_usage_ratio", a.id)).contains(0.4);
+      assertThat(value(body, "llm_kv_hit_rate_percent", a.id)).contains(0.25);
+    } else {
+      // fields a release does not send are absent, never 0
+      assertThat(value(body, "llm_kv_blocks_total", a.id)).isEmpty();
+      assertThat(value(body, "llm_requests_total_slots", a.id)).isEmpty();
+      assertThat(value(body, "llm_gpu_cache_usage_ratio", a.id)).isEmpty();
+      assertThat(value(body, "llm_kv_hit_rate_percent", a.id)).isEmpty();
+      assertThat(value(body, "llm_load_avg", 0)).isEmpty();
+    }
+    assertThat(value(body, "llm_decode_blocks_active", a.id))
+        .isEqualTo(used ? Optional.of(12.0) : Optional.empty());
+    assertThat(Jar.samples(body, "llm_workers"))
+        .anySatisfy(l -> assertThat(l).contains("namespace=\"" + ns + "\"").endsWith(" 2.0"));
+
+    // a value republished is served
+    a.send(load(41, 13, 24), publish);
+    double againA = stats ? 41 : used ? 24 : 13;
+    Jar.await(
+        port,
+        "/metrics",
+        m -> value(m, "llm_kv_blocks_active", a.id).orElse(-1.0) == againA,
+        Duration.ofSeconds(10));
+
+    if (atLeast(v, 1, 2)) { // forward-pass metrics, linked to the worker through its channel
+      a.send(
+          "{\"fpm\":{\"dp_rank\":0,\"scheduled_prefill\":1,\"scheduled_decode\":3,"
+              + "\"queued_prefill\":5,\"queued_decode\":7}}",
+          publish);
+      Jar.await(
+          port,
+          "/metrics",
+          m ->
+              value(m, "llm_requests_active_slots", a.id).orElse(-1.0) == 4
+                  && value(m, "llm_requests_waiting", a.id).orElse(-1.0) == 12,
+          Duration.ofSeconds(15));
+    }
+
+    // the API says where each worker's values came from
+    String api = Jar.await(port, "/api/v1/fleet", s -> s.contains("\"intake\""), publish);
+    boolean polled = !atLeast(v, 0, 6) || v.equals("0.6.0"); // they answer $SRV.STATS too
+    assertThat(api).contains(polled ? "\"intake\":\"stats+nats\"" : "\"intake\":\"nats\"");
+
+    // a clean stop deletes the instance key: the series go at once, not after the lease
+    b.stop();
+    Jar.await(
+        port,
+        "/metrics",
+        m -> value(m, "llm_kv_blocks_active", b.id).isEmpty(),
+        Duration.ofSeconds(8));
+
+    // a crash leaves the key until its lease expires (10 s in 0.x, 30 s in 1.x)
+    a.kill();
+    String afterKill = Jar.get(port, "/metrics").body();
+    assertThat(value(afterKill, "llm_kv_blocks_active", a.id)).isPresent();
+    Jar.await(
+        port,
+        "/metrics",
+        m -> value(m, "llm_kv_blocks_active", a.id).isEmpty(),
+        Duration.ofSeconds(45));
+  }
+}

@@ -107,7 +107,7 @@ async def main(runtime, namespace, component_name):
     metrics = await start(pub.create_endpoint(endpoint if V >= (1, 0) else component))
     fpm = None
     if V >= (1, 2):
-        fpm = llm.FpmDirectPublisher(endpoint, "fpm-" + component_name, 2)
+        fpm = llm.FpmDirectPublisher(endpoint, "fpm-" + component_name, 1)
     print(f"WORKER {VERSION} {worker_id(endpoint)}", flush=True)
     reader = await read_lines(asyncio.get_running_loop())
     count = 0
@@ -131,9 +131,16 @@ async def main(runtime, namespace, component_name):
             print(f"PUBLISHED {count}", flush=True)
         except Exception as e:  # the release's refusal, reported to the test
             print(f"FAILED {type(e).__name__}: {e}".replace("\n", " "), flush=True)
-    for task in list(repeating.values()) + [metrics, serving]:
+    for task in repeating.values():
         task.cancel()
+    # a clean stop, as a worker told to stop does: the runtime revokes its lease (deleting its
+    # instance keys) and the endpoint's serving ends
     runtime.shutdown()
+    try:
+        await asyncio.wait_for(serving, 10)
+    except Exception:  # noqa: BLE001 - whatever ends it, the lease is gone by now
+        pass
+    metrics.cancel()
 
 
 if __name__ == "__main__":

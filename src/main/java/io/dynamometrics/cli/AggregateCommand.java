@@ -23,10 +23,12 @@ import picocli.CommandLine.Mixin;
     usageHelpAutoWidth = true,
     subcommands = {DemoCommand.class, MockWorkerCommand.class},
     description =
-        "Polls every Dynamo worker's load metrics over NATS ($SRV.STATS), counts KV hit-rate events, "
-            + "aggregates across workers and serves Prometheus metrics on /metrics, with /healthz and "
-            + "/readyz. Reads every Dynamo wire generation (hashed G1 and plain G2/G3 service names, "
-            + "flat and nested metrics).%n")
+        "Reads every Dynamo worker's load over NATS, polled ($SRV.STATS, Dynamo 0.1.1 to 0.6.0) and "
+            + "pushed (kv_metrics and forward-pass metrics, JSON or msgpack, 0.4.1 to 1.6.1), counts "
+            + "KV hit-rate events, aggregates across workers and serves Prometheus metrics on "
+            + "/metrics, with /healthz and /readyz. One command line for every release: with --etcd "
+            + "workers are known from their instance keys (every layout), and a worker that only "
+            + "pushes lives exactly as long as its key; without it, see --pushed-load-expiry.%n")
 final class AggregateCommand implements Callable<Integer> {
   @Mixin PollOptions poll;
   @Mixin ServeOptions serve;

@@ -62,7 +62,7 @@ final class PollOptions {
   int maxWorkers = 10000;
 
   @Option(
-      names = "--push-expiry",
+      names = "--pushed-load-expiry",
       defaultValue = "60",
       paramLabel = "SECONDS",
       description =
@@ -90,7 +90,8 @@ final class PollOptions {
           "--poll-interval must be between 0.1 and 3600 seconds, got " + pollInterval);
     }
     if (!(pushExpiry >= 1) || pushExpiry > 86400) {
-      throw new UserError("--push-expiry must be between 1 and 86400 seconds, got " + pushExpiry);
+      throw new UserError(
+          "--pushed-load-expiry must be between 1 and 86400 seconds, got " + pushExpiry);
     }
     if (!(scrapeTimeout >= 0.01) || scrapeTimeout > 60) {
       throw new UserError(

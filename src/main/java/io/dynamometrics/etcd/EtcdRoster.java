@@ -7,7 +7,6 @@ import io.dynamometrics.poll.WorkerRegistry;
 import io.dynamometrics.wire.Json;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -72,25 +71,11 @@ public final class EtcdRoster implements WorkerRegistry {
     endpoints.forEach(
         (id, ts) -> {
           List<Target> ordered = new ArrayList<>(ts);
-          ordered.sort(SHOWN_UNDER);
+          ordered.sort(Roster.SHOWN_UNDER);
           workers.put(id, new Roster.Member(id, List.copyOf(ordered), capacity.get(id)));
         });
     return new Roster(Map.copyOf(workers), Map.copyOf(publishers), Set.copyOf(polled));
   }
-
-  /**
-   * The endpoint a worker's load is shown under comes first: the stats endpoint ({@code
-   * load_metrics}) of releases that have one, then {@code generate}, then by name.
-   */
-  static final Comparator<Target> SHOWN_UNDER =
-      Comparator.comparingInt(
-              (Target t) ->
-                  switch (t.endpoint()) {
-                    case "load_metrics" -> 0;
-                    case "generate" -> 1;
-                    default -> 2;
-                  })
-          .thenComparing(Comparator.naturalOrder());
 
   /** {@code {comp}/{ep}:{lease hex}}; other keys (the singleton, static endpoints) are skipped. */
   private void legacy(

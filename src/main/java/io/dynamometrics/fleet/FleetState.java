@@ -269,14 +269,27 @@ public final class FleetState {
   public FleetSnapshot snapshot(long nowNanos, boolean connected) {
     List<EndpointFleet> out = new ArrayList<>(endpoints.size());
     Map<Long, Target> index = new HashMap<>();
+    Map<Long, Integer> intakes = new HashMap<>();
+    if (endpoints.size() > 1) {
+      shownUnder(index, intakes);
+    }
     for (Map.Entry<Target, EndpointState> e : endpoints.entrySet()) {
       List<Worker> workers = new ArrayList<>(e.getValue().workers.size());
       for (Map.Entry<WorkerKey, Entry> w : e.getValue().workers.entrySet()) {
         Entry entry = w.getValue();
+        long id = w.getKey().workerId();
+        Target shown = index.putIfAbsent(id, e.getKey());
+        if (shown != null && !shown.equals(e.getKey())) {
+          continue; // the same worker is shown under a preferred endpoint
+        }
         double age = Math.max(0, (nowNanos - entry.seenAtNanos) / 1e9);
         workers.add(
-            new Worker(w.getKey(), entry.subject, merged(w.getKey(), entry), age, entry.intakes));
-        index.putIfAbsent(w.getKey().workerId(), e.getKey());
+            new Worker(
+                w.getKey(),
+                entry.subject,
+                merged(w.getKey(), entry),
+                age,
+                intakes.getOrDefault(id, entry.intakes)));
       }
       workers.sort((a, b) -> a.key().compareTo(b.key()));
       Aggregates agg = Aggregates.of(workers.stream().map(Worker::metrics).toList());
@@ -295,6 +308,23 @@ public final class FleetState {
         Collections.unmodifiableList(out),
         connected,
         Collections.unmodifiableMap(index));
+  }
+
+  /**
+   * One worker is one set of series, whichever intakes feed it: where a worker id has values under
+   * several endpoints (a 0.4.x worker answers stats on each endpoint of its service; a pushed value
+   * may be placed before discovery names the worker's stats endpoint), it is shown under the first
+   * by {@link Roster#SHOWN_UNDER}, with the intakes of all. Fills {@code index} with that endpoint
+   * and {@code intakes} with the intakes of every worker id.
+   */
+  private void shownUnder(Map<Long, Target> index, Map<Long, Integer> intakes) {
+    for (Map.Entry<Target, EndpointState> e : endpoints.entrySet()) {
+      for (Map.Entry<WorkerKey, Entry> w : e.getValue().workers.entrySet()) {
+        long id = w.getKey().workerId();
+        index.merge(id, e.getKey(), (a, b) -> Roster.SHOWN_UNDER.compare(a, b) <= 0 ? a : b);
+        intakes.merge(id, w.getValue().intakes, (a, b) -> a | b);
+      }
+    }
   }
 
   /**

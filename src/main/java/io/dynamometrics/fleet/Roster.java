@@ -37,6 +37,20 @@ public record Roster(Map<Long, Member> workers, Map<Long, Long> publishers, Set<
    */
   public record Capacity(long totalKvBlocks, long maxNumSeqs) {}
 
+  /**
+   * The order of the endpoints a worker's load may be shown under: the stats endpoint ({@code
+   * load_metrics}) of releases that have one, then {@code generate}, then by name.
+   */
+  public static final java.util.Comparator<Target> SHOWN_UNDER =
+      java.util.Comparator.comparingInt(
+              (Target t) ->
+                  switch (t.endpoint()) {
+                    case "load_metrics" -> 0;
+                    case "generate" -> 1;
+                    default -> 2;
+                  })
+          .thenComparing(java.util.Comparator.naturalOrder());
+
   public boolean knows(long workerId) {
     return workers.containsKey(workerId);
   }

@@ -25,11 +25,22 @@ public final class EtcdRoster implements WorkerRegistry {
   /** The component a KV router registers as: never a worker. */
   static final String ROUTER = "kv-router";
 
-  private final EtcdClient etcd;
+  /** Where keys are read from: etcd, or a dump of it in tests. */
+  @FunctionalInterface
+  public interface Keys {
+    /** Every key starting with {@code prefix}, with its value and lease. */
+    List<EtcdClient.KeyValue> scan(String prefix) throws IOException;
+  }
+
+  private final Keys etcd;
   private final String namespace;
 
   public EtcdRoster(EtcdClient etcd, String namespace) {
-    this.etcd = etcd;
+    this(etcd::scan, namespace);
+  }
+
+  public EtcdRoster(Keys keys, String namespace) {
+    this.etcd = keys;
     this.namespace = namespace;
   }
 
@@ -37,11 +48,11 @@ public final class EtcdRoster implements WorkerRegistry {
   public Roster roster() throws IOException {
     Map<Long, Set<Target>> endpoints = new HashMap<>();
     Map<Long, Long> leaseToWorker = new HashMap<>();
-    Set<Target> polled = new TreeSet<>();
+    Set<Long> answersStats = new HashSet<>();
     for (Layout layout : Layout.values()) {
       String prefix = layout.workers(namespace);
       for (EtcdClient.KeyValue kv : etcd.scan(prefix)) {
-        legacy(kv, kv.key().substring(prefix.length()), endpoints, leaseToWorker, polled);
+        legacy(kv, kv.key().substring(prefix.length()), endpoints, leaseToWorker, answersStats);
       }
     }
     String v1 = "v1/instances/" + namespace + "/";
@@ -68,11 +79,15 @@ public final class EtcdRoster implements WorkerRegistry {
     cards("v1/mdc/" + namespace + "/", leaseToWorker, capacity);
     cards("models/", leaseToWorker, capacity);
     Map<Long, Roster.Member> workers = new HashMap<>();
+    Set<Target> polled = new TreeSet<>();
     endpoints.forEach(
         (id, ts) -> {
           List<Target> ordered = new ArrayList<>(ts);
           ordered.sort(Roster.SHOWN_UNDER);
           workers.put(id, new Roster.Member(id, List.copyOf(ordered), capacity.get(id)));
+          if (answersStats.contains(id)) {
+            polled.add(ordered.get(0)); // its stats endpoint, not every endpoint it serves
+          }
         });
     return new Roster(Map.copyOf(workers), Map.copyOf(publishers), Set.copyOf(polled));
   }
@@ -83,7 +98,7 @@ public final class EtcdRoster implements WorkerRegistry {
       String rest,
       Map<Long, Set<Target>> endpoints,
       Map<Long, Long> leaseToWorker,
-      Set<Target> polled) {
+      Set<Long> answersStats) {
     int slash = rest.indexOf('/');
     int colon = rest.lastIndexOf(':');
     if (slash <= 0 || colon <= slash + 1 || colon == rest.length() - 1) {
@@ -91,8 +106,8 @@ public final class EtcdRoster implements WorkerRegistry {
     }
     Long id = hex(rest.substring(colon + 1));
     Target t = new Target(namespace, rest.substring(0, slash), rest.substring(slash + 1, colon));
-    if (id != null && add(t, id, kv.lease(), endpoints, leaseToWorker)) {
-      polled.add(t);
+    if (add(t, id, kv.lease(), endpoints, leaseToWorker)) {
+      answersStats.add(id);
     }
   }
 

@@ -55,6 +55,9 @@ public final class FleetState {
   private Roster roster;
   private long cycles;
 
+  /** Where each pushing worker's values were last placed: a worker moves, it is not copied. */
+  private final Map<Long, Target> pushedUnder = new HashMap<>();
+
   /**
    * @param staleness polls a worker may miss before it leaves the fleet; at least 1
    */
@@ -152,6 +155,7 @@ public final class FleetState {
    */
   public boolean pushed(
       Target target, long workerId, ForwardPassMetrics load, Intake intake, long atNanos) {
+    movePushed(workerId, target);
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
     Entry e = entry(state, new WorkerKey(workerId, load.dpRank()));
     if (e == null) {
@@ -176,6 +180,7 @@ public final class FleetState {
       long waiting,
       Intake intake,
       long atNanos) {
+    movePushed(workerId, target);
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
     Entry e = entry(state, new WorkerKey(workerId, dpRank));
     if (e == null) {
@@ -187,6 +192,22 @@ public final class FleetState {
             .with(ForwardPassMetrics.WAITING, waiting);
     touch(e, intake, atNanos);
     return true;
+  }
+
+  /**
+   * A pushing worker placed under {@code target}: what it pushed under another endpoint before
+   * (discovery named another of its endpoints first) goes; values it answered stats with stay.
+   */
+  private void movePushed(long workerId, Target target) {
+    Target before = pushedUnder.put(workerId, target);
+    if (before != null && !before.equals(target)) {
+      EndpointState old = endpoints.get(before);
+      if (old != null) {
+        old.workers
+            .entrySet()
+            .removeIf(w -> w.getKey().workerId() == workerId && w.getValue().statsPoll < 0);
+      }
+    }
   }
 
   private static void touch(Entry e, Intake intake, long atNanos) {
@@ -301,6 +322,7 @@ public final class FleetState {
               e.getValue().health,
               e.getValue().registered));
     }
+    pushedUnder.keySet().retainAll(index.keySet()); // workers that left leave nothing behind
     // the lists and the map are new and go nowhere else: read-only views, not copies of 10,000
     return new FleetSnapshot(
         ++cycles,

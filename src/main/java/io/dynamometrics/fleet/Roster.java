@@ -14,9 +14,9 @@ import java.util.function.Predicate;
  *     kv-router} are left out)
  * @param publishers the worker id of every event publisher, linked through the lease of its channel
  *     key
- * @param polled endpoints registered under the layouts of releases that answer {@code $SRV.STATS}
- *     ({@code instances/}, {@code {ns}/components/}), which are polled even before {@code
- *     $SRV.INFO} names them
+ * @param polled the endpoint each worker registered under the layouts of releases that answer
+ *     {@code $SRV.STATS} ({@code instances/}, {@code {ns}/components/}) is shown under (its {@code
+ *     load_metrics}, not its {@code generate}): polled even before {@code $SRV.INFO} names it
  */
 public record Roster(Map<Long, Member> workers, Map<Long, Long> publishers, Set<Target> polled) {
 

@@ -71,7 +71,7 @@ class ConformanceIT {
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   static Stream<String> runtimes() {
-    return RealDynamo.chosen(RealDynamo.RUNTIMES).stream();
+    return RealDynamo.chosen(RealDynamo.RUNTIMES, RealDynamo.POLLED).stream();
   }
 
   static Stream<String> routers() {

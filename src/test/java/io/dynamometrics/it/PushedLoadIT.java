@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,6 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * chooses, a value republished, forward-pass metrics where the release has them, one worker stopped
  * cleanly (its series go at once) and one killed (its series go when its etcd lease expires).
  */
+@ExtendWith(ConformanceTable.class)
 class PushedLoadIT {
   /** One release per wire group of dynamo-events.md; {@code -Ddynamo.versions} picks others. */
   static final List<String> GROUPS =
@@ -31,7 +33,7 @@ class PushedLoadIT {
   @RegisterExtension final Started started = new Started();
 
   static List<String> releases() {
-    return RealDynamo.chosen(GROUPS);
+    return RealDynamo.chosen(GROUPS, RealDynamo.PUSHING);
   }
 
   /** What the test publishes, in the keys src/test/dynamo/pusher.py takes. */
@@ -87,9 +89,13 @@ class PushedLoadIT {
         .findFirst();
   }
 
-  @ParameterizedTest(name = "Dynamo {0}")
+  /**
+   * Two real workers publishing chosen values are served, a republished value is served, a clean
+   * stop removes a worker's series at once and a kill when its lease expires.
+   */
+  @ParameterizedTest(name = "{0}")
   @MethodSource("releases")
-  void realWorkersPushingLoadAreServedAndLeaveWithTheirInstance(String v) throws Exception {
+  void pushedLoad(String v) throws Exception {
     Optional<String> missing = RealDynamo.unavailable("runtime", v);
     assumeTrue(missing.isEmpty(), () -> "Dynamo " + v + " cannot run here: " + missing.get());
     Servers.Nats nats = started.server(Servers.Nats.modern(LOGS));

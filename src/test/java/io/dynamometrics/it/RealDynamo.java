@@ -28,7 +28,22 @@ final class RealDynamo {
   static final Path DIR = Path.of("target/dynamo");
   static final Path SCRIPTS = Path.of("src/test/dynamo");
 
-  /** Every runtime release the suite knows, oldest first. */
+  /** Every release of ai-dynamo-runtime on PyPI, oldest first (39). */
+  static final List<String> ALL =
+      List.of(
+          "0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2", "0.4.0", "0.4.0.post0", "0.4.1",
+          "0.5.0", "0.5.1", "0.6.0", "0.6.1", "0.7.0", "0.7.0.post1", "0.7.1", "0.8.0", "0.8.1",
+          "0.8.1.post1", "0.8.1.post2", "0.8.1.post3", "0.9.0", "0.9.1", "1.0.0", "1.0.1", "1.0.2",
+          "1.1.0", "1.1.1", "1.2.0.post1", "1.2.1", "1.3.0.post1", "1.3.1", "1.4.0", "1.4.1",
+          "1.4.2", "1.5.0", "1.5.1", "1.6.0", "1.6.1");
+
+  /** Releases that only answer stats (their load is polled): the polling suite's share. */
+  static final List<String> POLLED = ALL.subList(0, ALL.indexOf("0.4.1"));
+
+  /** Releases that push their load (0.4.1 on). */
+  static final List<String> PUSHING = ALL.subList(ALL.indexOf("0.4.1"), ALL.size());
+
+  /** The polled releases the suite runs by default, oldest first. */
   static final List<String> RUNTIMES =
       List.of("0.1.1", "0.2.0", "0.2.1", "0.3.0", "0.3.1", "0.3.2", "0.4.0");
 
@@ -51,12 +66,20 @@ final class RealDynamo {
    * among}.
    */
   static List<String> chosen(List<String> among) {
+    return chosen(among, among);
+  }
+
+  /**
+   * The releases chosen with {@code -Ddynamo.versions=a,b} that are in {@code eligible}, or {@code
+   * defaults} when none are chosen.
+   */
+  static List<String> chosen(List<String> defaults, List<String> eligible) {
     String wanted = System.getProperty("dynamo.versions", "").trim();
     if (wanted.isEmpty()) {
-      return among;
+      return defaults;
     }
     List<String> picked = List.of(wanted.split("\\s*,\\s*"));
-    return among.stream().filter(picked::contains).toList();
+    return eligible.stream().filter(picked::contains).toList();
   }
 
   /** Why {@code kind-version} cannot run here, or empty when its virtualenv is complete. */

@@ -64,6 +64,16 @@ final class DemoCommand implements Callable<Integer> {
   Long seed;
 
   @Option(
+      names = "--wire",
+      defaultValue = "g3",
+      paramLabel = "GEN",
+      description =
+          "Dynamo release the simulated workers imitate, as mock-worker --wire: g1, g2, g3 answer "
+              + "stats; push-json, active-load, envelope, envelope-endpoint push their load "
+              + "(default: ${DEFAULT-VALUE}).")
+  String wire;
+
+  @Option(
       names = "--nats-server",
       paramLabel = "URL",
       description =
@@ -80,6 +90,12 @@ final class DemoCommand implements Callable<Integer> {
     if (!(churn >= 0) || churn > 86_400) {
       throw new UserError("--churn must be between 0 and 86400 seconds, got " + churn);
     }
+    WireGeneration gen;
+    try {
+      gen = WireGeneration.parse(wire);
+    } catch (IllegalArgumentException e) {
+      throw new UserError("--wire: " + e.getMessage());
+    }
     PollOptions poll = new PollOptions();
     poll.namespace = "dynamo";
     poll.component = "VllmWorker";
@@ -87,6 +103,8 @@ final class DemoCommand implements Callable<Integer> {
     poll.pollInterval = pollInterval;
     poll.scrapeTimeout = Math.min(1, pollInterval);
     poll.staleness = 3;
+    // simulated workers push once a second and the demo has no etcd: one that left goes in 5 s
+    poll.pushExpiry = 5;
     poll.validate();
     Service service = new Service(serve, poll);
     Transport transport;
@@ -105,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
                 poll.component,
                 poll.endpoint,
                 workers,
-                WireGeneration.G3,
+                gen,
                 seed != null ? seed : System.nanoTime(),
                 2,
                 Duration.ofMillis(Math.round(churn * 1000))));

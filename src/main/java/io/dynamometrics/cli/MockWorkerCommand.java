@@ -62,8 +62,12 @@ final class MockWorkerCommand implements Callable<Integer> {
       defaultValue = "g3",
       paramLabel = "GEN",
       description =
-          "Wire generation to imitate: g1 (hashed names, flat metrics), g2 (plain names, flat), "
-              + "g3 (plain names, nested metrics) (default: ${DEFAULT-VALUE}).")
+          "Dynamo release to imitate: g1 (0.1.1-0.2.0: hashed names, flat metrics), g2 "
+              + "(0.2.1-0.3.1: plain names, flat), g3 (0.3.2-0.6.0: nested metrics) answer "
+              + "$SRV.STATS; push-json (0.6.1-0.7.x), active-load (0.8.x), envelope (0.9-1.3: "
+              + "msgpack) and envelope-endpoint (1.4 on: endpoint-scoped subject) push their load "
+              + "once a second and, with --etcd, register under v1/instances/ "
+              + "(default: ${DEFAULT-VALUE}).")
   String wire;
 
   @Option(
@@ -115,7 +119,9 @@ final class MockWorkerCommand implements Callable<Integer> {
     long s = seed != null ? seed : System.nanoTime();
     EtcdLeases etcdLeases = null;
     if (etcd.enabled) {
-      etcdLeases = new EtcdLeases(etcd.client(), etcd.layout(), namespace, component, endpoint);
+      etcdLeases =
+          new EtcdLeases(
+              etcd.client(), etcd.layout(), gen.pushes(), namespace, component, endpoint);
     }
     NatsTransport transport = nats.open();
     SimFleet fleet =

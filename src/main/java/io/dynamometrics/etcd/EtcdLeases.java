@@ -20,6 +20,7 @@ public final class EtcdLeases implements AutoCloseable {
 
   private final EtcdClient etcd;
   private final Layout layout;
+  private final boolean v1;
   private final String namespace;
   private final String component;
   private final String endpoint;
@@ -30,10 +31,20 @@ public final class EtcdLeases implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().daemon().name("etcd-keepalive").factory());
 
+  /**
+   * @param v1 register as Dynamo 0.6.0 and later do ({@code v1/instances/{ns}/{c}/{e}/{lease hex}})
+   *     instead of under {@code layout}
+   */
   public EtcdLeases(
-      EtcdClient etcd, Layout layout, String namespace, String component, String endpoint) {
+      EtcdClient etcd,
+      Layout layout,
+      boolean v1,
+      String namespace,
+      String component,
+      String endpoint) {
     this.etcd = etcd;
     this.layout = layout;
+    this.v1 = v1;
     this.namespace = namespace;
     this.component = component;
     this.endpoint = endpoint;
@@ -45,16 +56,30 @@ public final class EtcdLeases implements AutoCloseable {
   public long acquire(String subjectFor) throws IOException {
     long lease = etcd.grantLease(TTL_SECONDS);
     String subject = subjectFor.replace("{lease}", Long.toHexString(lease));
-    String idField = layout == Layout.COMPONENTS ? "lease_id" : "instance_id";
-    ObjectNode registration =
-        JSON.createObjectNode()
-            .put("component", component)
-            .put("endpoint", endpoint)
-            .put("namespace", namespace)
-            .put(idField, lease);
+    String idField = layout == Layout.COMPONENTS && !v1 ? "lease_id" : "instance_id";
+    ObjectNode registration = JSON.createObjectNode();
+    if (v1) {
+      registration.put("type", "Endpoint");
+    }
+    registration
+        .put("component", component)
+        .put("endpoint", endpoint)
+        .put("namespace", namespace)
+        .put(idField, lease);
     registration.putObject("transport").put("nats_tcp", subject);
     String value = registration.toString();
-    etcd.put(layout.registration(namespace, component, endpoint, lease), value, lease);
+    String key =
+        v1
+            ? "v1/instances/"
+                + namespace
+                + "/"
+                + component
+                + "/"
+                + endpoint
+                + "/"
+                + Long.toHexString(lease)
+            : layout.registration(namespace, component, endpoint, lease);
+    etcd.put(key, value, lease);
     leases.add(lease);
     return lease;
   }

@@ -5,6 +5,8 @@ import io.dynamometrics.wire.ForwardPassMetrics;
 import io.dynamometrics.wire.HitRateEvent;
 import io.dynamometrics.wire.JsonWriter;
 import io.dynamometrics.wire.JsonWriter.Name;
+import io.dynamometrics.wire.PushDecoder;
+import io.dynamometrics.wire.PushEncoder;
 import io.dynamometrics.wire.Subjects;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -14,9 +16,11 @@ import java.util.Random;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One simulated Dynamo worker: a NATS "micro" service instance that answers {@code $SRV.PING},
- * {@code $SRV.INFO} and {@code $SRV.STATS} (to all, by name, and by name and id) in the JSON of its
- * wire generation, as async-nats writes it, with a {@link LoadModel} behind its stats endpoint.
+ * One simulated Dynamo worker with a {@link LoadModel} behind it. Of a generation that answers
+ * stats, a NATS "micro" service instance that answers {@code $SRV.PING}, {@code $SRV.INFO} and
+ * {@code $SRV.STATS} (to all, by name, and by name and id) in the JSON of its wire generation, as
+ * async-nats writes it; of a later one, a worker that pushes its load once a second, in its
+ * generation's encoding and on its subject.
  */
 public final class MockWorker implements AutoCloseable {
   private static final String VERSION = "0.0.1";
@@ -43,6 +47,8 @@ public final class MockWorker implements AutoCloseable {
   private final List<Transport.Subscription> subscriptions = new ArrayList<>();
   private final String statsPrefix;
   private volatile ForwardPassMetrics current;
+  private long ticks;
+  private long sequence;
   private final LongAdder requests =
       new LongAdder(); // bumped on NATS dispatcher threads, read by STATS replies
 
@@ -70,7 +76,8 @@ public final class MockWorker implements AutoCloseable {
 
   /** Starts answering. */
   public MockWorker start() {
-    for (String verb : new String[] {"PING", "INFO", "STATS"}) {
+    for (String verb :
+        wire.answersStats() ? new String[] {"PING", "INFO", "STATS"} : new String[0]) {
       for (String subject :
           new String[] {
             "$SRV." + verb,
@@ -96,8 +103,33 @@ public final class MockWorker implements AutoCloseable {
   /** Advances the load by {@code dt} seconds; publishes one hit-rate event per arriving request. */
   public void tick(double dt, double ratePerSecond) {
     String events = Subjects.hitRate(namespace);
-    model.step(dt, ratePerSecond, e -> transport.publish(events, encode(e)));
+    model.step(dt, ratePerSecond, e -> hitRate(events, e));
     current = model.metrics(ForwardPassMetrics.NO_RANK);
+    // a pushing worker publishes about once a second, workers spread over the second
+    if (wire.pushes() && ++ticks % Math.max(1, Math.round(1 / dt)) == Math.floorMod(lease, 10)) {
+      transport.publish(
+          wire.pushSubject(namespace, component, endpoint, PushDecoder.KV_METRICS),
+          wire.loadMessage(lease, current, sequence++));
+    }
+  }
+
+  /** One routed request's hit-rate event, as the routers of this generation publish it. */
+  private void hitRate(String subject, HitRateEvent e) {
+    switch (wire) {
+      case ENVELOPE ->
+          transport.publish(
+              subject,
+              PushEncoder.envelope(
+                  lease,
+                  sequence++,
+                  System.currentTimeMillis(),
+                  PushDecoder.HIT_RATE,
+                  PushEncoder.hitRate(e.workerId(), 0, e.islBlocks(), e.overlapBlocks())));
+      case ENVELOPE_ENDPOINT -> {
+        // no 1.x release publishes hit-rate events
+      }
+      default -> transport.publish(subject, encode(e));
+    }
   }
 
   public long lease() {

@@ -15,9 +15,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * An in-process bus with exact-subject routing (no wildcards), for the embedded demo and tests.
- * Delivery is synchronous on the publisher's thread. {@link #setConnected(boolean)} simulates a
- * lost server: nothing is delivered while "disconnected".
+ * An in-process bus with NATS's subject routing ({@code *} matches one token, {@code >} the rest),
+ * for the embedded demo and tests. Delivery is synchronous on the publisher's thread. {@link
+ * #setConnected(boolean)} simulates a lost server: nothing is delivered while "disconnected".
  */
 public final class LocalTransport implements Transport {
   private static final Logger LOG = Logger.getLogger(LocalTransport.class.getName());
@@ -80,11 +80,24 @@ public final class LocalTransport implements Transport {
   /** Delivers to every plain subscriber and one member of each queue group; false if none. */
   private boolean deliver(Message message) {
     List<Sub> list = subs.get(message.subject());
-    if (list == null || list.isEmpty()) {
+    List<Sub> matching = list == null ? List.of() : list;
+    if (wildcards > 0) { // few subscriptions use wildcards: look at them only when some do
+      List<Sub> all = new java.util.ArrayList<>(matching);
+      subs.forEach(
+          (pattern, l) -> {
+            if (pattern.indexOf('*') >= 0 || pattern.indexOf('>') >= 0) {
+              if (matches(pattern, message.subject())) {
+                all.addAll(l);
+              }
+            }
+          });
+      matching = all;
+    }
+    if (matching.isEmpty()) {
       return false;
     }
     Map<String, Sub> chosen = new HashMap<>();
-    for (Sub s : list) {
+    for (Sub s : matching) {
       if (s.queue == null) {
         invoke(s, message);
       } else if (chosen.putIfAbsent(s.queue, s) != null
@@ -104,9 +117,32 @@ public final class LocalTransport implements Transport {
     }
   }
 
+  /** Whether {@code subject} matches the NATS {@code pattern}. */
+  static boolean matches(String pattern, String subject) {
+    String[] p = pattern.split("\\.", -1);
+    String[] s = subject.split("\\.", -1);
+    for (int i = 0; i < p.length; i++) {
+      if (p[i].equals(">")) {
+        return i < s.length;
+      }
+      if (i >= s.length || !(p[i].equals("*") || p[i].equals(s[i]))) {
+        return false;
+      }
+    }
+    return p.length == s.length;
+  }
+
+  private volatile int wildcards;
+
   @Override
   public Subscription subscribe(String subject, String queue, MessageHandler handler) {
     Sub sub = new Sub(queue, handler);
+    boolean wildcard = subject.indexOf('*') >= 0 || subject.indexOf('>') >= 0;
+    if (wildcard) {
+      synchronized (this) {
+        wildcards++;
+      }
+    }
     subs.compute(
         subject,
         (s, l) -> {
@@ -122,6 +158,11 @@ public final class LocalTransport implements Transport {
 
       @Override
       public void close() {
+        if (wildcard) {
+          synchronized (LocalTransport.this) {
+            wildcards--;
+          }
+        }
         subs.computeIfPresent(
             subject,
             (s, l) -> {

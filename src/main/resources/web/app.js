@@ -70,21 +70,26 @@ function renderTiles(ep) {
 
 function level(ratio) { return ratio >= 0.9 ? "hot" : ratio >= 0.7 ? "warn" : "ok"; }
 
+// A field the worker's Dynamo release does not send is null in the API and a dash here, never 0.
+const has = (v) => v != null;
+const ratio = (a, b) => (has(a) && b ? a / b : null);
+const pair = (a, b) => (has(a) || has(b) ? `${has(a) ? a : "–"} / ${has(b) ? b : "–"}` : "–");
+
 function row(w) {
   const tr = document.createElement("tr");
-  const kvUse = w.kvTotalBlocks ? w.kvActiveBlocks / w.kvTotalBlocks : 0;
-  const slotUse = w.requestTotalSlots ? w.requestActiveSlots / w.requestTotalSlots : 0;
-  tr.className = level(Math.max(kvUse, slotUse));
+  const kvUse = ratio(w.kvActiveBlocks, w.kvTotalBlocks);
+  const slotUse = ratio(w.requestActiveSlots, w.requestTotalSlots);
+  tr.className = level(Math.max(kvUse || 0, slotUse || 0));
   tr.dataset.worker = w.workerId + (w.dpRank == null ? "" : "/" + w.dpRank);
   const cells = [w.workerId, w.dpRank == null ? "–" : w.dpRank, null, null,
-    `${w.requestActiveSlots} / ${w.requestTotalSlots}`, w.requestsWaiting, pct(w.gpuCacheUsage),
-    pct(w.prefixCacheHitRate), `${num(w.statsAgeSeconds, 1)} s`];
+    pair(w.requestActiveSlots, w.requestTotalSlots), has(w.requestsWaiting) ? w.requestsWaiting : "–",
+    pct(w.gpuCacheUsage), pct(w.prefixCacheHitRate), w.intake || "–", `${num(w.statsAgeSeconds, 1)} s`];
   cells.forEach((c, i) => {
     const td = document.createElement("td");
     if (i === 2) {
       const bar = document.createElement("span"); bar.className = "bar";
-      const fill = document.createElement("span"); fill.style.width = `${Math.min(100, 100 * kvUse)}%`;
-      bar.append(fill); td.append(bar, `${w.kvActiveBlocks} / ${w.kvTotalBlocks}`);
+      const fill = document.createElement("span"); fill.style.width = `${Math.min(100, 100 * (kvUse || 0))}%`;
+      bar.append(fill); td.append(bar, pair(w.kvActiveBlocks, w.kvTotalBlocks));
     } else if (i === 3) {
       td.append(strip(state.workerKv[w.workerId + "/" + (w.dpRank == null ? "" : w.dpRank)]));
     } else td.textContent = String(c);
@@ -122,9 +127,10 @@ function strip(cells) {
 }
 
 function sortValue(w, k) {
-  if (k === "kvUse") return w.kvTotalBlocks ? w.kvActiveBlocks / w.kvTotalBlocks : 0;
-  if (k === "slotUse") return w.requestTotalSlots ? w.requestActiveSlots / w.requestTotalSlots : 0;
+  if (k === "kvUse") return ratio(w.kvActiveBlocks, w.kvTotalBlocks) ?? -1;
+  if (k === "slotUse") return ratio(w.requestActiveSlots, w.requestTotalSlots) ?? -1;
   if (k === "workerId") return BigInt(w.workerId);
+  if (k === "intake") return w.intake || "";
   return w[k] == null ? -1 : w[k];
 }
 

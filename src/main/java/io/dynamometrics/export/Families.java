@@ -4,6 +4,7 @@ import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot;
+import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricMetadata;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -61,6 +62,31 @@ final class Families {
     void addTo(List<MetricSnapshot> out) {
       if (!points.isEmpty()) {
         out.add(new CounterSnapshot(new MetricMetadata(name, help), points));
+      }
+    }
+  }
+
+  /** An info family: one data point per label set, always 1. */
+  static final class Info {
+    private final String name;
+    private final String help;
+    private final List<InfoSnapshot.InfoDataPointSnapshot> points = new ArrayList<>();
+
+    /**
+     * @param name without the {@code _info} suffix, which the exposition adds
+     */
+    Info(String name, String help) {
+      this.name = name;
+      this.help = help;
+    }
+
+    void add(Labels labels) {
+      points.add(new InfoSnapshot.InfoDataPointSnapshot(labels));
+    }
+
+    void addTo(List<MetricSnapshot> out) {
+      if (!points.isEmpty()) {
+        out.add(new InfoSnapshot(new MetricMetadata(name, help), points));
       }
     }
   }

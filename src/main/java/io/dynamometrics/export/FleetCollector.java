@@ -119,6 +119,7 @@ public final class FleetCollector implements MultiCollector, Prerendered {
     for (FleetSeries.WorkerGauge g : FleetSeries.WORKER) {
       perWorker.add(new Families.Gauge(g.name(), g.help()));
     }
+    Families.Info info = new Families.Info(FleetSeries.WORKER_INFO, FleetSeries.WORKER_INFO_HELP);
     List<Families.Gauge> perEndpoint = new ArrayList<>();
     for (FleetSeries.EndpointGauge g : FleetSeries.ENDPOINT) {
       perEndpoint.add(new Families.Gauge(g.name(), g.help()));
@@ -130,6 +131,7 @@ public final class FleetCollector implements MultiCollector, Prerendered {
         for (int i = 0; i < perWorker.size(); i++) {
           perWorker.get(i).add(labels, FleetSeries.WORKER.get(i).value().applyAsDouble(w));
         }
+        info.add(labels.add("intake", w.intake()));
       }
       Labels labels = FleetText.endpointLabels(t);
       for (int i = 0; i < perEndpoint.size(); i++) {
@@ -138,6 +140,7 @@ public final class FleetCollector implements MultiCollector, Prerendered {
     }
     List<MetricSnapshot> out = new ArrayList<>(perWorker.size() + perEndpoint.size());
     perWorker.forEach(g -> g.addTo(out));
+    info.addTo(out);
     perEndpoint.forEach(g -> g.addTo(out));
     return List.copyOf(out);
   }

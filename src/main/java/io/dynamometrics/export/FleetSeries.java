@@ -80,6 +80,16 @@ final class FleetSeries {
               "Seconds since the worker's last value (stats reply or pushed load).",
               Worker::ageSeconds));
 
+  /**
+   * One info series per worker, {@code llm_worker_info}, always 1, that says how its values arrive
+   * (the family's name, as the client names info families, without {@code _info}).
+   */
+  static final String WORKER_INFO = "llm_worker";
+
+  static final String WORKER_INFO_HELP =
+      "Always 1; label intake says how the worker's load arrives: stats (polled $SRV.STATS),"
+          + " nats (pushed on NATS), or stats+nats.";
+
   static final List<EndpointGauge> ENDPOINT =
       List.of(
           new EndpointGauge(
@@ -127,8 +137,11 @@ final class FleetSeries {
 
   /** Every gauge name above (the counters move between polls). */
   static final List<String> NAMES =
-      java.util.stream.Stream.concat(
-              WORKER.stream().map(WorkerGauge::name), ENDPOINT.stream().map(EndpointGauge::name))
+      java.util.stream.Stream.of(
+              WORKER.stream().map(WorkerGauge::name),
+              java.util.stream.Stream.of(WORKER_INFO),
+              ENDPOINT.stream().map(EndpointGauge::name))
+          .flatMap(x -> x)
           .toList();
 
   /** Every family name: the gauges and the counters (without {@code _total}). */

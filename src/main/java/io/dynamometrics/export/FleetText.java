@@ -28,6 +28,9 @@ import java.util.function.ToDoubleFunction;
 final class FleetText {
   private record WorkerRef(Target target, WorkerKey key) {}
 
+  /** A worker's info series: its labels and how its values arrive. */
+  private record InfoRef(WorkerRef worker, String intake) {}
+
   /** A series' labels, for ordering as the client does, and its {@code {...}} as bytes. */
   private record Selector(Labels labels, byte[] bytes) {}
 
@@ -38,6 +41,7 @@ final class FleetText {
 
   private Map<WorkerRef, Selector> workers = new HashMap<>();
   private Map<Target, Selector> endpoints = new HashMap<>();
+  private Map<InfoRef, Selector> infos = new HashMap<>();
 
   /**
    * The snapshot's gauges and the hit-rate {@code counters}, sorted by name; families without a
@@ -46,6 +50,8 @@ final class FleetText {
   synchronized List<Family> render(FleetSnapshot snapshot, List<HitRates.Counter> counters) {
     Map<WorkerRef, Selector> nextWorkers = new HashMap<>(workers.size() * 2);
     Map<Target, Selector> nextEndpoints = new HashMap<>();
+    Map<InfoRef, Selector> nextInfos = new HashMap<>(infos.size() * 2);
+    List<Row<Worker>> infoRows = new ArrayList<>();
     List<Row<Worker>> workerRows = new ArrayList<>();
     List<Row<EndpointFleet>> endpointRows = new ArrayList<>();
     for (EndpointFleet e : snapshot.endpoints()) {
@@ -57,7 +63,15 @@ final class FleetText {
       nextEndpoints.put(t, es);
       endpointRows.add(new Row<>(es, e));
       for (Worker w : e.workers()) {
-        workerRows.add(new Row<>(workerSelector(nextWorkers, new WorkerRef(t, w.key())), w));
+        WorkerRef ref = new WorkerRef(t, w.key());
+        workerRows.add(new Row<>(workerSelector(nextWorkers, ref), w));
+        InfoRef info = new InfoRef(ref, w.intake());
+        Selector is = infos.get(info);
+        if (is == null) {
+          is = selector(workerLabels(t, w.key()).add("intake", w.intake()));
+        }
+        nextInfos.put(info, is);
+        infoRows.add(new Row<>(is, w));
       }
     }
     List<Row<HitRates.Counter>> counterRows = new ArrayList<>(counters.size());
@@ -67,7 +81,9 @@ final class FleetText {
     }
     workers = nextWorkers; // departed workers' selectors go with the old map
     endpoints = nextEndpoints;
+    infos = nextInfos;
     workerRows.sort(BY_LABELS);
+    infoRows.sort(BY_LABELS);
     endpointRows.sort(BY_LABELS);
     counterRows.sort(BY_LABELS);
 
@@ -83,6 +99,7 @@ final class FleetText {
       samples(samples, g.name(), workerRows, g.value());
       family(out, g.name(), g.help(), samples);
     }
+    infoFamily(out, infoRows, samples);
     for (FleetSeries.EndpointGauge g : FleetSeries.ENDPOINT) {
       samples(samples, g.name(), endpointRows, g.value());
       family(out, g.name(), g.help(), samples);
@@ -179,20 +196,40 @@ final class FleetText {
   private static final long PLAIN_LIMIT = 10_000_000L;
 
   private static void family(List<Family> out, String name, String help, Bytes samples) {
-    add(out, name, name, name, "gauge", help, samples);
+    add(out, name, name, "gauge", name, "gauge", help, samples);
+  }
+
+  /**
+   * The workers' info family: text 0.0.4 writes it as the gauge {@code llm_worker_info},
+   * OpenMetrics as the info family {@code llm_worker}; each sample is {@code llm_worker_info{...}
+   * 1}, as the client's writers write info samples.
+   */
+  private static void infoFamily(List<Family> out, List<Row<Worker>> rows, Bytes samples) {
+    samples.reset();
+    String name = FleetSeries.WORKER_INFO;
+    byte[] sampleName = ascii(name + "_info");
+    for (Row<Worker> r : rows) {
+      samples.write(sampleName);
+      samples.write(r.selector().bytes());
+      samples.write(' ');
+      samples.write('1');
+      samples.write('\n');
+    }
+    add(out, name, name + "_info", "gauge", name, "info", FleetSeries.WORKER_INFO_HELP, samples);
   }
 
   /** A counter: text 0.0.4 names the family with {@code _total}, OpenMetrics without. */
   private static void counterFamily(List<Family> out, String name, String help, Bytes samples) {
-    add(out, name, name + "_total", name, "counter", help, samples);
+    add(out, name, name + "_total", "counter", name, "counter", help, samples);
   }
 
   private static void add(
       List<Family> out,
       String name,
       String textName,
+      String textType,
       String openMetricsName,
-      String type,
+      String openMetricsType,
       String help,
       Bytes samples) {
     if (samples.size() == 0) {
@@ -200,13 +237,13 @@ final class FleetText {
     }
     String escaped = escapeHelp(help);
     byte[] text =
-        ("# HELP " + textName + " " + escaped + "\n# TYPE " + textName + " " + type + "\n")
+        ("# HELP " + textName + " " + escaped + "\n# TYPE " + textName + " " + textType + "\n")
             .getBytes(StandardCharsets.UTF_8);
     byte[] openMetrics =
         ("# TYPE "
                 + openMetricsName
                 + " "
-                + type
+                + openMetricsType
                 + "\n# HELP "
                 + openMetricsName
                 + " "

@@ -77,6 +77,12 @@ class DashboardIT {
     service.start(transport, poll);
     base = "http://127.0.0.1:" + service.port();
 
+    browser = headlessChromium();
+    Files.createDirectories(SHOTS);
+  }
+
+  /** Debian's Chromium, headless, through its chromedriver. */
+  static WebDriver headlessChromium() throws java.io.IOException {
     System.setProperty("webdriver.chrome.driver", Servers.binary("chromedriver"));
     ChromeOptions options = new ChromeOptions();
     options.setBinary(Servers.binary("chromium"));
@@ -92,8 +98,7 @@ class DashboardIT {
         "--disable-dev-shm-usage",
         "--window-size=1280,900",
         "--user-data-dir=" + Files.createTempDirectory("chromium"));
-    browser = new ChromeDriver(ChromeDriverService.createDefaultService(), options);
-    Files.createDirectories(SHOTS);
+    return new ChromeDriver(ChromeDriverService.createDefaultService(), options);
   }
 
   @AfterAll

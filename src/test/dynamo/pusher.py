@@ -2,7 +2,9 @@
 the load the test gives it through the release's own WorkerMetricsPublisher, serving a `generate`
 endpoint so that it registers in etcd as a real worker does.
 
-Usage: python pusher.py NAMESPACE COMPONENT
+Usage: python pusher.py NAMESPACE COMPONENT [TOTAL_KV_BLOCKS MAX_NUM_SEQS]
+        with the two numbers (0.8.0 on), the worker registers a model card whose runtime_config
+        states them, as an engine does (a tensor-based model: no tokenizer or weights needed)
 stdin:  one JSON object per line:
         {"load": {...}}  publish load; keys kv_active, kv_total, active, total, waiting, usage, hit,
                          dp_rank (0.4.1 to 0.8.x take all; 0.9 to 1.0 take dp_rank and
@@ -86,6 +88,18 @@ async def republish(fpm, f):
         await asyncio.sleep(0.2)
 
 
+async def register_card(endpoint, total_kv_blocks, max_num_seqs):
+    config = llm.ModelRuntimeConfig()
+    config.total_kv_blocks = total_kv_blocks
+    config.max_num_seqs = max_num_seqs
+    register = getattr(llm, "register_model", None) or llm.register_llm
+    extra = {}
+    if hasattr(llm, "WorkerType"):  # 1.5 on: a worker says which stage it serves
+        extra["worker_type"] = llm.WorkerType.Aggregated
+    await register(llm.ModelInput.Tensor, llm.ModelType.TensorBased, endpoint, "tiny",
+                   runtime_config=config, **extra)
+
+
 async def read_lines(loop):
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -93,7 +107,7 @@ async def read_lines(loop):
 
 
 @decorator()
-async def main(runtime, namespace, component_name):
+async def main(runtime, namespace, component_name, card):
     if hasattr(runtime, "namespace"):
         component = runtime.namespace(namespace).component(component_name)
         if V < (0, 8) and hasattr(component, "create_service"):
@@ -105,6 +119,8 @@ async def main(runtime, namespace, component_name):
     serving = await start(endpoint.serve_endpoint(generate))
     pub = llm.WorkerMetricsPublisher()
     metrics = await start(pub.create_endpoint(endpoint if V >= (1, 0) else component))
+    if card:
+        await register_card(endpoint, *card)
     fpm = None
     if V >= (1, 2):
         fpm = llm.FpmDirectPublisher(endpoint, "fpm-" + component_name, 1)
@@ -144,4 +160,4 @@ async def main(runtime, namespace, component_name):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], [int(x) for x in sys.argv[3:5]]))

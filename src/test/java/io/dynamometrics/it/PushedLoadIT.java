@@ -30,6 +30,26 @@ class PushedLoadIT {
 
   private static final Path LOGS = Jar.LOGS.resolve("pushed");
 
+  /** The capacity the workers' model cards state (0.8.0 on, where cards are all that state it). */
+  static final int CARD_BLOCKS = 1000;
+
+  static final int CARD_SEQS = 64;
+
+  /** The real KV router of 0.8.x and 0.9.x (KvPushRouter) on the workers' endpoint. */
+  static final class Router extends RealDynamo.Script {
+    Router(String version, Map<String, String> env, String ns) throws Exception {
+      super(version, env, "pushed/" + ns + "-router", "push_router.py", ns, "backend", "4");
+      expect("READY", Duration.ofSeconds(60));
+    }
+
+    /** Routes one request of {@code tokens}; returns the chosen worker. */
+    long route(int tokens) throws Exception {
+      List<Integer> ids = java.util.stream.IntStream.rangeClosed(1, tokens).boxed().toList();
+      send("{\"route\":" + ids + "}");
+      return Long.parseUnsignedLong(expect("ROUTED ", Duration.ofSeconds(15)).split(" ")[0]);
+    }
+  }
+
   @RegisterExtension final Started started = new Started();
 
   static List<String> releases() {
@@ -49,9 +69,18 @@ class PushedLoadIT {
     final long id;
     private int sent;
 
+    /**
+     * A worker; from 0.8.0 with a model card stating {@link #CARD_BLOCKS} and {@link #CARD_SEQS}.
+     */
     Pusher(String version, Map<String, String> env, String ns, String name) throws Exception {
-      super(version, env, "pushed/" + ns + "-" + name, "pusher.py", ns, "backend");
+      super(version, env, "pushed/" + ns + "-" + name, "pusher.py", args(version, ns));
       this.id = Long.parseUnsignedLong(expect("WORKER " + version + " ", Duration.ofSeconds(90)));
+    }
+
+    private static String[] args(String version, String ns) {
+      return atLeast(version, 0, 8)
+          ? new String[] {ns, "backend", Integer.toString(CARD_BLOCKS), Integer.toString(CARD_SEQS)}
+          : new String[] {ns, "backend"};
     }
 
     void send(String command, Duration timeout) throws Exception {
@@ -87,6 +116,15 @@ class PushedLoadIT {
         .filter(s -> Long.toUnsignedString(id).equals(s.labels().get("worker_id")))
         .map(Exposition.Sample::value)
         .findFirst();
+  }
+
+  /** The sum of {@code name}'s samples, optionally only those with {@code label=value}. */
+  private static double sum(String body, String name, String... labelValue) {
+    return Exposition.parse(body).samples().stream()
+        .filter(s -> s.name().equals(name))
+        .filter(s -> labelValue.length == 0 || labelValue[1].equals(s.labels().get(labelValue[0])))
+        .mapToDouble(Exposition.Sample::value)
+        .sum();
   }
 
   /**
@@ -137,12 +175,21 @@ class PushedLoadIT {
       assertThat(value(body, "llm_gpu_cache_usage_ratio", a.id)).contains(0.4);
       assertThat(value(body, "llm_kv_hit_rate_percent", a.id)).contains(0.25);
     } else {
-      // fields a release does not send are absent, never 0
-      assertThat(value(body, "llm_kv_blocks_total", a.id)).isEmpty();
-      assertThat(value(body, "llm_requests_total_slots", a.id)).isEmpty();
+      // capacity from the model cards; fields no release from 0.8 sends are absent, never 0
+      body =
+          Jar.await(
+              port,
+              "/metrics",
+              m -> value(m, "llm_kv_blocks_total", a.id).isPresent(),
+              Duration.ofSeconds(10));
+      assertThat(value(body, "llm_kv_blocks_total", a.id)).contains((double) CARD_BLOCKS);
+      assertThat(value(body, "llm_requests_total_slots", a.id)).contains((double) CARD_SEQS);
       assertThat(value(body, "llm_gpu_cache_usage_ratio", a.id)).isEmpty();
       assertThat(value(body, "llm_kv_hit_rate_percent", a.id)).isEmpty();
-      assertThat(value(body, "llm_load_avg", 0)).isEmpty();
+      if (!atLeast(v, 1, 2)) { // no forward-pass metrics: no request counts
+        assertThat(value(body, "llm_requests_active_slots", a.id)).isEmpty();
+        assertThat(value(body, "llm_requests_waiting", a.id)).isEmpty();
+      }
     }
     assertThat(value(body, "llm_decode_blocks_active", a.id))
         .isEqualTo(used ? Optional.of(12.0) : Optional.empty());
@@ -157,6 +204,32 @@ class PushedLoadIT {
         "/metrics",
         m -> value(m, "llm_kv_blocks_active", a.id).orElse(-1.0) == againA,
         Duration.ofSeconds(10));
+
+    if (atLeast(v, 0, 8) && !atLeast(v, 1, 0)) { // the real KV router of 0.8 and 0.9
+      Router router = started.server(new Router(v, env, ns));
+      int requests = 3;
+      for (int i = 0; i < requests; i++) {
+        assertThat(router.route(16)).isIn(a.id, b.id);
+      }
+      // its hit-rate events counted exactly (16 tokens in blocks of 4: 4 blocks each), and its
+      // estimates of the workers' load never stand for their own values
+      String counted =
+          Jar.await(
+              port,
+              "/metrics",
+              m -> sum(m, "llm_kv_hit_rate_isl_blocks_total") == 4.0 * requests,
+              Duration.ofSeconds(15));
+      assertThat(sum(counted, "llm_kv_hit_rate_overlap_blocks_total")).isZero();
+      Jar.await(
+          port,
+          "/metrics",
+          m -> sum(m, "dynamo_metrics_load_messages_total", "result", "router_estimate") > 0,
+          Duration.ofSeconds(15));
+      String after = Jar.get(port, "/metrics").body();
+      assertThat(value(after, "llm_kv_blocks_active", a.id)).contains(againA);
+      assertThat(value(after, "llm_kv_blocks_active", b.id)).contains(expectB);
+      router.close();
+    }
 
     if (atLeast(v, 1, 2)) { // forward-pass metrics, linked to the worker through its channel
       a.send(

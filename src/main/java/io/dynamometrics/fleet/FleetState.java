@@ -242,6 +242,35 @@ public final class FleetState {
   }
 
   /**
+   * Moves each worker that only pushes to the endpoint {@code placement} names for it now
+   * (discovery may name its preferred endpoint after its first message was placed); {@code
+   * placement} answers {@code null} to leave a worker where it is.
+   */
+  public void follow(java.util.function.LongFunction<Target> placement) {
+    record Move(Target from, WorkerKey key, Entry entry, Target to) {}
+    List<Move> moves = new ArrayList<>();
+    endpoints.forEach(
+        (t, state) ->
+            state.workers.forEach(
+                (k, e) -> {
+                  if (e.statsPoll < 0) {
+                    Target to = placement.apply(k.workerId());
+                    if (to != null && !to.equals(t)) {
+                      moves.add(new Move(t, k, e, to));
+                    }
+                  }
+                }));
+    for (Move m : moves) {
+      endpoints.get(m.from()).workers.remove(m.key());
+      endpoints
+          .computeIfAbsent(m.to(), x -> new EndpointState())
+          .workers
+          .putIfAbsent(m.key(), m.entry());
+      pushedUnder.put(m.key().workerId(), m.to());
+    }
+  }
+
+  /**
    * The worker ids of {@code target} that answered its latest poll: the next gather waits for them.
    */
   public Set<Long> answeredLastPoll(Target target) {

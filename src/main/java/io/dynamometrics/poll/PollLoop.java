@@ -153,6 +153,9 @@ public final class PollLoop implements AutoCloseable {
       inbox.drain(l -> place(l, roster), p -> place(p, roster));
     }
     state.roster(roster, now);
+    if (roster != null) {
+      state.follow(id -> roster.target(id, targets::accepts));
+    }
     if (registered != null) {
       registered.forEach(
           (t, ids) -> {

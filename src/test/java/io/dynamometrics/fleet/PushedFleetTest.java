@@ -121,6 +121,19 @@ class PushedFleetTest {
   }
 
   @Test
+  void aPushingWorkerFollowsTheEndpointDiscoveryNamesLater() {
+    FleetState s = new FleetState(3, 100, Duration.ofSeconds(60));
+    s.pushed(GEN, 1, activeLoad(0, 20, 5), Intake.NATS, S); // discovery knew only "generate"
+    s.follow(id -> id == 1 ? LOAD : null); // then its load_metrics key appeared
+    s.retain(List.of());
+    FleetSnapshot snap = s.snapshot(S, true);
+    assertThat(snap.endpoint(GEN)).isNull();
+    assertThat(snap.endpoint(LOAD).workers())
+        .extracting(w -> w.key().workerId())
+        .containsExactly(1L);
+  }
+
+  @Test
   void aPushedWorkerOutlivesMissedPollsOfItsEndpoint() {
     FleetState s = new FleetState(1, 100, Duration.ofSeconds(60));
     s.pushed(GEN, 1, activeLoad(0, 20, 5), Intake.NATS, S);

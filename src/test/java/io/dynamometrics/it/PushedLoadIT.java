@@ -193,8 +193,12 @@ class PushedLoadIT {
     }
     assertThat(value(body, "llm_decode_blocks_active", a.id))
         .isEqualTo(used ? Optional.of(12.0) : Optional.empty());
-    assertThat(Jar.samples(body, "llm_workers"))
-        .anySatisfy(l -> assertThat(l).contains("namespace=\"" + ns + "\"").endsWith(" 2.0"));
+    // both under one endpoint (discovery may name a worker's stats endpoint after its first push)
+    Jar.await(
+        port,
+        "/metrics",
+        m -> Jar.samples(m, "llm_workers").stream().anyMatch(l -> l.endsWith(" 2.0")),
+        Duration.ofSeconds(10));
 
     // a value republished is served
     a.send(load(41, 13, 24), publish);

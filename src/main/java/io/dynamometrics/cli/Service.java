@@ -210,6 +210,7 @@ final class Service implements AutoCloseable {
     parts.add(loop);
     PushIntake pushed = new PushIntake(transport, poll.namespace, inbox, hitRates, self);
     self.eventsDroppedByTransport(poll.namespace, pushed::dropped);
+    self.pushedMessages(pushed::decoded);
     parts.add(pushed);
     loop.start();
     LOG.info(

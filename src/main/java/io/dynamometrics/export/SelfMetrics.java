@@ -75,7 +75,8 @@ public final class SelfMetrics implements PollObserver {
     CounterWithCallback.builder()
         .name("dynamo_metrics_events_slow_consumer_dropped")
         .help(
-            "KV hit-rate events NATS delivery dropped because the subscriber's bounded queue was full.")
+            "Pushed messages (load, forward-pass metrics, KV hit-rate events) NATS delivery dropped"
+                + " because the subscriber's bounded queue was full.")
         .labelNames("namespace")
         .callback(cb -> cb.call(transportDrops.getAsLong(), transportDropsNamespace))
         .register(registry);
@@ -107,6 +108,13 @@ public final class SelfMetrics implements PollObserver {
         }) {
       loadMessages.labelValues(r);
     }
+    CounterWithCallback.builder()
+        .name("dynamo_metrics_pushed_messages")
+        .help(
+            "Messages decoded from Dynamo's event plane (load, forward-pass metrics, hit-rate"
+                + " events), before each worker's latest is kept for the next poll.")
+        .callback(cb -> cb.call(pushedDecoded.getAsLong()))
+        .register(registry);
     pushes =
         Counter.builder()
             .name("dynamo_metrics_push")
@@ -177,6 +185,13 @@ public final class SelfMetrics implements PollObserver {
         .labelValues(target.namespace(), target.component(), target.endpoint())
         .observe(seconds);
   }
+
+  /** Messages the event intake decoded, read at each scrape. */
+  public void pushedMessages(LongSupplier decoded) {
+    pushedDecoded = decoded;
+  }
+
+  private volatile LongSupplier pushedDecoded = () -> 0;
 
   @Override
   public void loadMessage(String result) {

@@ -29,6 +29,8 @@ public final class PushIntake implements AutoCloseable {
   private final HitRates hitRates;
   private final PollObserver observer;
   private final Transport.Subscription subscription;
+  private final java.util.concurrent.atomic.LongAdder decoded =
+      new java.util.concurrent.atomic.LongAdder();
 
   public PushIntake(
       Transport transport,
@@ -67,6 +69,7 @@ public final class PushIntake implements AutoCloseable {
           topic.equals(PushDecoder.HIT_RATE) ? "event" : "push", e.reason(), e.getMessage());
       return;
     }
+    decoded.increment();
     long now = System.nanoTime();
     switch (p) {
       case Pushed.Load l -> {
@@ -114,6 +117,11 @@ public final class PushIntake implements AutoCloseable {
       return new Target(p[1], p[3], p[5]);
     }
     return null;
+  }
+
+  /** Messages decoded since start (before the inbox keeps only each worker's latest). */
+  public long decoded() {
+    return decoded.sum();
   }
 
   /** Messages the transport dropped because delivery fell behind. */

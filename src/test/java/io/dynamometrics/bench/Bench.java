@@ -68,6 +68,28 @@ public final class Bench implements Callable<Integer> {
   int ingestSeconds;
 
   @Option(
+      names = "--push-ingest-seconds",
+      defaultValue = "10",
+      paramLabel = "S",
+      description =
+          "Seconds of the flood of 10,000 workers' pushed load (msgpack envelopes) that compares the aggregator's decoding with a bare jnats subscriber, and measures heap per pushing worker; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int pushIngestSeconds;
+
+  @Option(
+      names = "--push-freshness-samples",
+      defaultValue = "15",
+      paramLabel = "N",
+      description =
+          "Times a worker pushes a new value to measure how soon it is served; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int pushFreshnessSamples;
+
+  @Option(
+      names = "--pushed-only",
+      description =
+          "Run only the pushed-load benchmarks (--push-ingest-seconds, --push-freshness-samples).")
+  boolean pushedOnly;
+
+  @Option(
       names = "--freshness-samples",
       defaultValue = "15",
       paramLabel = "N",
@@ -185,6 +207,41 @@ public final class Bench implements Callable<Integer> {
             Duration.ofSeconds(warmupSeconds),
             profile,
             aggregatorJvmOption);
+    if (pushIngestSeconds > 0) {
+      LoadHarness.Ingest p = harness.pushIngest(pushIngestSeconds);
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "pushed load: %d envelopes of %d workers in %.0f s; a bare jnats subscriber received"
+                  + " %d, the aggregator decoded %d (ratio %.3f), dropped %d; %.0f workers served,"
+                  + " %.0f bytes of heap per worker (%s)",
+              p.sent(),
+              EventFlood.LOAD_WORKERS,
+              p.seconds(),
+              p.bareReceived(),
+              p.accepted(),
+              p.ratio(),
+              p.droppedByAggregator(),
+              p.workersServed(),
+              p.heapPerWorkerBytes(),
+              out.resolve("push-ingest.json")));
+    }
+    if (pushFreshnessSamples > 0) {
+      LoadHarness.Freshness f = harness.pushFreshness(pushFreshnessSamples);
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "pushed freshness: %d values, served after %.0f ms median, %.0f ms at most (poll"
+                  + " interval %.0f ms) (%s)",
+              f.samples(),
+              f.medianMs(),
+              f.maxMs(),
+              f.pollIntervalMs(),
+              out.resolve("push-freshness.json")));
+    }
+    if (pushedOnly) {
+      return 0;
+    }
     runs = harness.run(sizes);
     if (ingestSeconds > 0) {
       ingest = harness.ingest(ingestSeconds);

@@ -121,59 +121,99 @@ public final class LoadHarness {
       long bareReceived,
       long accepted,
       long droppedByAggregator,
-      double ratio) {}
+      double ratio,
+      double workersServed,
+      double heapPerWorkerBytes) {}
 
   /**
    * Floods {@code namespace.bench.kv-hit-rate} from another process while the aggregator and a bare
    * jnats subscriber that only counts listen to the same server.
    */
-  @SuppressWarnings("try") // jnats declares Connection.close() to throw InterruptedException
   public Ingest ingest(int seconds) throws Exception {
+    return flood(
+        seconds,
+        "namespace.bench.kv-hit-rate",
+        "dynamo_metrics_events_total",
+        "dynamo_metrics_events_dropped_total",
+        "ingest.json",
+        null);
+  }
+
+  /**
+   * The same with the pushed load of 10,000 workers (msgpack envelopes on {@code
+   * namespace.bench.kv_metrics}): messages decoded against messages a bare subscriber received, and
+   * the aggregator's live heap per worker once all are served.
+   */
+  public Ingest pushIngest(int seconds) throws Exception {
+    return flood(
+        seconds,
+        "namespace.bench.kv_metrics",
+        "dynamo_metrics_pushed_messages_total",
+        "dynamo_metrics_load_messages_total{result=\"inbox_full\"}",
+        "push-ingest.json",
+        "load");
+  }
+
+  @SuppressWarnings("try") // jnats declares Connection.close() to throw InterruptedException
+  private Ingest flood(
+      int seconds, String subject, String counted, String dropCounter, String file, String mode)
+      throws Exception {
     Path logs = out.resolve("logs");
-    Nats natsServer = startNats("nats-ingest");
+    Nats natsServer = startNats("nats-" + file.replace(".json", ""));
     Process nats = natsServer.process();
     int port = Processes.freePort();
     Process agg = null;
     try {
       String url = natsServer.url();
-      agg = aggregator(url, port, logs.resolve("aggregator-ingest.log"));
+      double baseline = mode == null ? Double.NaN : baselineHeap(url, logs);
+      agg = aggregator(url, port, logs.resolve("aggregator-" + file.replace(".json", ".log")));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       Thread.sleep(2000);
       AtomicLong bare = new AtomicLong();
       try (Connection c = io.nats.client.Nats.connect(url)) {
         Dispatcher d = c.createDispatcher(m -> bare.incrementAndGet());
         d.setPendingLimits(-1, -1);
-        d.subscribe("namespace.bench.kv-hit-rate");
+        d.subscribe(subject);
         c.flush(Duration.ofSeconds(5));
-        double before = metric(port, "dynamo_metrics_events_total");
+        double before = metric(port, counted);
         double droppedBefore =
-            metric(port, "dynamo_metrics_events_dropped_total")
+            metric(port, dropCounter)
                 + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total");
         List<String> cmd =
-            List.of(
-                Processes.java(),
-                "-cp",
-                Processes.classPath(),
-                EventFlood.class.getName(),
-                url,
-                "namespace.bench.kv-hit-rate",
-                Integer.toString(seconds));
-        Process flood = Processes.start(logs.resolve("flood.log"), cmd);
+            new ArrayList<>(
+                List.of(
+                    Processes.java(),
+                    "-cp",
+                    Processes.classPath(),
+                    EventFlood.class.getName(),
+                    url,
+                    subject,
+                    Integer.toString(seconds)));
+        if (mode != null) {
+          cmd.add(mode);
+        }
+        Process flood = Processes.start(logs.resolve("flood-" + file + ".log"), cmd);
         flood.waitFor();
-        drain(port, bare); // both count what was queued when the flood ended
+        drain(port, counted, bare); // both count what was queued when the flood ended
         String sentLine =
-            Files.readString(logs.resolve("flood.log"))
+            Files.readString(logs.resolve("flood-" + file + ".log"))
                 .lines()
                 .filter(l -> l.startsWith("sent "))
                 .findFirst()
                 .orElse("sent 0");
         long sent = Long.parseLong(sentLine.substring(5).strip());
-        long accepted = (long) (metric(port, "dynamo_metrics_events_total") - before);
+        long accepted = (long) (metric(port, counted) - before);
         long dropped =
             (long)
-                (metric(port, "dynamo_metrics_events_dropped_total")
+                (metric(port, dropCounter)
                     + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total")
                     - droppedBefore);
+        double heapPerWorker = Double.NaN;
+        double served = Double.NaN;
+        if (mode != null) {
+          served = metric(port, "llm_workers");
+          heapPerWorker = (heapAfterGc(agg) - baseline) / EventFlood.LOAD_WORKERS;
+        }
         Ingest result =
             new Ingest(
                 seconds,
@@ -181,9 +221,10 @@ public final class LoadHarness {
                 bare.get(),
                 accepted,
                 dropped,
-                bare.get() == 0 ? Double.NaN : (double) accepted / bare.get());
-        JSON.writerWithDefaultPrettyPrinter()
-            .writeValue(out.resolve("ingest.json").toFile(), result);
+                bare.get() == 0 ? Double.NaN : (double) accepted / bare.get(),
+                served,
+                heapPerWorker);
+        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve(file).toFile(), result);
         return result;
       }
     } finally {
@@ -193,11 +234,11 @@ public final class LoadHarness {
   }
 
   /** Waits until neither count moves for a second (at most 60 s). */
-  private void drain(int port, AtomicLong bare) throws Exception {
+  private void drain(int port, String counted, AtomicLong bare) throws Exception {
     double last = -1;
     long lastBare = -1;
     for (int i = 0; i < 60; i++) {
-      double now = metric(port, "dynamo_metrics_events_total");
+      double now = metric(port, counted);
       if (now == last && bare.get() == lastBare) {
         return;
       }
@@ -273,6 +314,59 @@ public final class LoadHarness {
         Arrays.sort(ms);
         Freshness f = new Freshness(samples, percentile(ms, 0.5), ms[ms.length - 1], 1000);
         JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("freshness.json").toFile(), f);
+        return f;
+      }
+    } finally {
+      Processes.stop(agg);
+      Processes.stop(nats);
+    }
+  }
+
+  /**
+   * A worker pushes a new {@code kv_used_blocks} (a msgpack envelope, as Dynamo 0.9 to 1.3 does) at
+   * a random moment; the time until {@code /api/v1/fleet} serves it is measured, {@code samples}
+   * times.
+   */
+  @SuppressWarnings("try") // jnats declares Connection.close() to throw InterruptedException
+  public Freshness pushFreshness(int samples) throws Exception {
+    Path logs = out.resolve("logs");
+    Nats natsServer = startNats("nats-push-freshness");
+    Process nats = natsServer.process();
+    int port = Processes.freePort();
+    Process agg = null;
+    try {
+      String url = natsServer.url();
+      agg = aggregator(url, port, logs.resolve("aggregator-push-freshness.log"));
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      try (Connection c = io.nats.client.Nats.connect(url)) {
+        Random random = new Random(5);
+        double[] ms = new double[samples];
+        for (int i = 0; i <= samples; i++) {
+          Thread.sleep(random.nextInt(1000));
+          long next = 100L + i;
+          c.publish(
+              "namespace.bench.kv_metrics",
+              io.dynamometrics.wire.PushEncoder.envelope(
+                  42,
+                  i,
+                  System.currentTimeMillis(),
+                  io.dynamometrics.wire.PushDecoder.KV_METRICS,
+                  io.dynamometrics.wire.PushEncoder.activeLoad(42, 0, next / 2, next)));
+          long t0 = System.nanoTime();
+          while (JSON.readTree(get(port, "/api/v1/fleet"))
+                  .at("/endpoints/0/workers/0/kvActiveBlocks")
+                  .asLong()
+              != next) {
+            Thread.sleep(2);
+          }
+          if (i > 0) { // the first one also waits for the service to start polling
+            ms[i - 1] = (System.nanoTime() - t0) / 1e6;
+          }
+        }
+        Arrays.sort(ms);
+        Freshness f = new Freshness(samples, percentile(ms, 0.5), ms[ms.length - 1], 1000);
+        JSON.writerWithDefaultPrettyPrinter()
+            .writeValue(out.resolve("push-freshness.json").toFile(), f);
         return f;
       }
     } finally {

@@ -69,19 +69,6 @@ public final class PollLoop implements AutoCloseable {
     this.unplaced = unplaced;
   }
 
-  /** A loop over polled targets only, with no pushed values. */
-  public PollLoop(
-      Transport transport,
-      Poller poller,
-      Targets targets,
-      FleetState state,
-      Duration interval,
-      List<Consumer<FleetSnapshot>> readers,
-      WorkerRegistry registry,
-      PollObserver observer) {
-    this(transport, poller, targets, state, interval, readers, registry, observer, null, null);
-  }
-
   public void start() {
     thread = Thread.ofPlatform().name("poll-loop").start(this::run);
   }

@@ -296,30 +296,40 @@ public final class LoadHarness {
                 url, port, logs.resolve("aggregator-freshness.log"), "Freshness", "load_metrics");
         Processes.awaitPort(port, Duration.ofSeconds(30));
         awaitWorkers(port, 1, Duration.ofSeconds(30));
-        Random random = new Random(5);
-        double[] ms = new double[samples];
-        for (int i = 0; i < samples; i++) {
-          Thread.sleep(random.nextInt(1000));
-          long next = 100L + i;
-          value.set(next);
-          long t0 = System.nanoTime();
-          while (JSON.readTree(get(port, "/api/v1/fleet"))
-                  .at("/endpoints/0/workers/0/kvActiveBlocks")
-                  .asLong()
-              != next) {
-            Thread.sleep(2);
-          }
-          ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        Arrays.sort(ms);
-        Freshness f = new Freshness(samples, percentile(ms, 0.5), ms[ms.length - 1], 1000);
-        JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("freshness.json").toFile(), f);
-        return f;
+        return served(port, samples, value::set, "freshness.json");
       }
     } finally {
       Processes.stop(agg);
       Processes.stop(nats);
     }
+  }
+
+  /**
+   * {@code samples} times, at a random moment: {@code change} gives the worker a new {@code
+   * kv_active_blocks}, and the time until {@code /api/v1/fleet} serves it is measured; written to
+   * {@code file}.
+   */
+  private Freshness served(
+      int port, int samples, java.util.function.LongConsumer change, String file) throws Exception {
+    Random random = new Random(5);
+    double[] ms = new double[samples];
+    for (int i = 0; i < samples; i++) {
+      Thread.sleep(random.nextInt(1000));
+      long next = 100L + i;
+      change.accept(next);
+      long t0 = System.nanoTime();
+      while (JSON.readTree(get(port, "/api/v1/fleet"))
+              .at("/endpoints/0/workers/0/kvActiveBlocks")
+              .asLong()
+          != next) {
+        Thread.sleep(2);
+      }
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(ms);
+    Freshness f = new Freshness(samples, percentile(ms, 0.5), ms[ms.length - 1], 1000);
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve(file).toFile(), f);
+    return f;
   }
 
   /**
@@ -339,35 +349,20 @@ public final class LoadHarness {
       agg = aggregator(url, port, logs.resolve("aggregator-push-freshness.log"));
       Processes.awaitPort(port, Duration.ofSeconds(30));
       try (Connection c = io.nats.client.Nats.connect(url)) {
-        Random random = new Random(5);
-        double[] ms = new double[samples];
-        for (int i = 0; i <= samples; i++) {
-          Thread.sleep(random.nextInt(1000));
-          long next = 100L + i;
-          c.publish(
-              "namespace.bench.kv_metrics",
-              io.dynamometrics.wire.PushEncoder.envelope(
-                  42,
-                  i,
-                  System.currentTimeMillis(),
-                  io.dynamometrics.wire.PushDecoder.KV_METRICS,
-                  io.dynamometrics.wire.PushEncoder.activeLoad(42, 0, next / 2, next)));
-          long t0 = System.nanoTime();
-          while (JSON.readTree(get(port, "/api/v1/fleet"))
-                  .at("/endpoints/0/workers/0/kvActiveBlocks")
-                  .asLong()
-              != next) {
-            Thread.sleep(2);
-          }
-          if (i > 0) { // the first one also waits for the service to start polling
-            ms[i - 1] = (System.nanoTime() - t0) / 1e6;
-          }
-        }
-        Arrays.sort(ms);
-        Freshness f = new Freshness(samples, percentile(ms, 0.5), ms[ms.length - 1], 1000);
-        JSON.writerWithDefaultPrettyPrinter()
-            .writeValue(out.resolve("push-freshness.json").toFile(), f);
-        return f;
+        AtomicLong sequence = new AtomicLong();
+        java.util.function.LongConsumer push =
+            next ->
+                c.publish(
+                    "namespace.bench.kv_metrics",
+                    io.dynamometrics.wire.PushEncoder.envelope(
+                        42,
+                        sequence.getAndIncrement(),
+                        System.currentTimeMillis(),
+                        io.dynamometrics.wire.PushDecoder.KV_METRICS,
+                        io.dynamometrics.wire.PushEncoder.activeLoad(42, 0, next / 2, next)));
+        push.accept(1);
+        awaitWorkers(port, 1, Duration.ofSeconds(30));
+        return served(port, samples, push, "push-freshness.json");
       }
     } finally {
       Processes.stop(agg);

@@ -56,16 +56,8 @@ class DashboardIT {
 
   @BeforeAll
   void start() throws Exception {
-    ServeOptions serve = new ServeOptions();
-    serve.host = "127.0.0.1";
-    serve.port = 0;
-    PollOptions poll = new PollOptions();
-    poll.namespace = "dynamo";
-    poll.component = "VllmWorker";
-    poll.endpoint = "load_metrics";
-    poll.pollInterval = 0.25;
-    poll.scrapeTimeout = 0.25;
-    poll.staleness = 5; // not the default, so that the page is seen to name the configured value
+    // staleness 5, not the default, so that the page is seen to name the configured value
+    PollOptions poll = poll("load_metrics", 5);
     transport = new LocalTransport();
     fleet =
         new SimFleet(
@@ -73,12 +65,32 @@ class DashboardIT {
                 new SimFleet.Config(
                     "dynamo", "VllmWorker", "load_metrics", 4, WireGeneration.G3, 1, 20, null))
             .start();
-    service = new Service(serve, poll);
+    service = new Service(loopback(), poll);
     service.start(transport, poll);
     base = "http://127.0.0.1:" + service.port();
 
     browser = headlessChromium();
     Files.createDirectories(SHOTS);
+  }
+
+  /** HTTP on 127.0.0.1, on a free port. */
+  static ServeOptions loopback() {
+    ServeOptions serve = new ServeOptions();
+    serve.host = "127.0.0.1";
+    serve.port = 0;
+    return serve;
+  }
+
+  /** The demo fleet's namespace and component, {@code endpoint}, polled every 0.25 s. */
+  static PollOptions poll(String endpoint, int staleness) {
+    PollOptions poll = new PollOptions();
+    poll.namespace = "dynamo";
+    poll.component = "VllmWorker";
+    poll.endpoint = endpoint;
+    poll.pollInterval = 0.25;
+    poll.scrapeTimeout = 0.25;
+    poll.staleness = staleness;
+    return poll;
   }
 
   /** Debian's Chromium, headless, through its chromedriver. */

@@ -31,17 +31,7 @@ class PushedDashboardIT {
 
   @BeforeAll
   void start() throws Exception {
-    ServeOptions serve = new ServeOptions();
-    serve.host = "127.0.0.1";
-    serve.port = 0;
-    PollOptions poll = new PollOptions();
-    poll.namespace = "dynamo";
-    poll.component = "VllmWorker";
-    poll.endpoint = "generate";
-    poll.pollInterval = 0.25;
-    poll.scrapeTimeout = 0.25;
-    poll.staleness = 3;
-    poll.pushExpiry = 60;
+    PollOptions poll = DashboardIT.poll("generate", 3);
     transport = new LocalTransport();
     fleet =
         new SimFleet(
@@ -56,7 +46,7 @@ class PushedDashboardIT {
                     20,
                     null))
             .start();
-    service = new Service(serve, poll);
+    service = new Service(DashboardIT.loopback(), poll);
     service.start(transport, poll);
     port = service.port();
     browser = DashboardIT.headlessChromium();

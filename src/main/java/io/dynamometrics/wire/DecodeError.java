@@ -17,4 +17,5 @@ public record DecodeError(String reason, String detail) {
   public static final String INVALID_LOAD = "invalid_load";
   public static final String INVALID_FORWARD_PASS = "invalid_forward_pass";
   public static final String UNKNOWN_TOPIC = "unknown_topic";
+  public static final String INVALID_FRAME = "invalid_frame";
 }

@@ -44,16 +44,16 @@ class PushDecoderTest {
       for (String line : Files.readAllLines(f)) {
         JsonNode n = Json.mapper().readTree(line);
         if (n.has("frames_hex")) { // ZMQ: [topic, publisher, sequence, 0x01 | u32 length | env]
-          byte[] last = HexFormat.of().parseHex(n.path("frames_hex").get(3).asText());
-          int length = java.nio.ByteBuffer.wrap(last, 1, 4).getInt();
-          assertThat(last[0]).as("version byte of " + f).isEqualTo((byte) 1);
-          assertThat(length).as("length of " + f).isEqualTo(last.length - 5);
-          byte[] env = java.util.Arrays.copyOfRange(last, 5, last.length);
-          String topic =
-              new String(
-                  HexFormat.of().parseHex(n.path("frames_hex").get(0).asText()),
-                  StandardCharsets.UTF_8);
-          out.add(new Captured(f + " (zmq)", topic, env));
+          byte[][] frames = new byte[n.path("frames_hex").size()][];
+          for (int i = 0; i < frames.length; i++) {
+            frames[i] = HexFormat.of().parseHex(n.path("frames_hex").get(i).asText());
+          }
+          ZmqFrame z = ZmqFrame.decode(frames);
+          assertThat(z.publisherId())
+              .isEqualTo(n.path("publisher_id_be").bigIntegerValue().longValue());
+          assertThat(z.sequence()).isEqualTo(n.path("sequence_be").asLong());
+          assertThat(z.topic()).isEqualTo(n.path("topic").asText());
+          out.add(new Captured(f + " (zmq)", z.topic(), z.envelope()));
           continue;
         }
         String subject = n.path("subject").asText();

@@ -22,10 +22,12 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description =
-        "Runs simulated Dynamo workers, each its own NATS micro service instance answering $SRV.PING, "
-            + "$SRV.INFO and $SRV.STATS in the JSON of the chosen Dynamo generation, with a random "
-            + "positive lease id. Load evolves plausibly (requests arrive, hold KV blocks, finish, queue "
-            + "when slots are full) and each routed request publishes a KV hit-rate event for the worker.%n")
+        "Runs simulated Dynamo workers, each with its own lease id: of a release that answers stats "
+            + "(--wire g1, g2, g3), a NATS micro service instance answering $SRV.PING, $SRV.INFO and "
+            + "$SRV.STATS in its JSON; of a later one, a worker that pushes its load once a second in "
+            + "that release's encoding. Load evolves plausibly (requests arrive, hold KV blocks, "
+            + "finish, queue when slots are full) and each routed request publishes a KV hit-rate "
+            + "event for the worker, as that release's router does (none from 1.x).%n")
 final class MockWorkerCommand implements Callable<Integer> {
   private static final Logger LOG = Logger.getLogger(MockWorkerCommand.class.getName());
 

@@ -12,6 +12,22 @@ import org.msgpack.value.ValueType;
  * count costs no more than the bytes received; values are skipped without recursion.
  */
 final class Msgpack implements AutoCloseable {
+  static {
+    useUniversalBuffer();
+  }
+
+  /**
+   * msgpack-core reads and writes through {@code sun.misc.Unsafe} unless told otherwise, for which
+   * JDK 23 and later print warnings on stderr, among the service's log lines. Its universal buffer
+   * reads the same bytes without it; chosen once, before msgpack-core loads its buffer class,
+   * unless the property is set already.
+   */
+  static void useUniversalBuffer() {
+    if (System.getProperty("msgpack.universal-buffer") == null) {
+      System.setProperty("msgpack.universal-buffer", "true");
+    }
+  }
+
   private final MessageUnpacker in;
   private final int end;
   private final int offset;

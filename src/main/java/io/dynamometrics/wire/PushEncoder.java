@@ -13,6 +13,10 @@ import org.msgpack.core.MessagePack;
  * ActiveLoad (0.8.x), and the msgpack envelope with an ActiveLoad or hit-rate payload (0.9.0 on).
  */
 public final class PushEncoder {
+  static {
+    Msgpack.useUniversalBuffer();
+  }
+
   private PushEncoder() {}
 
   /** {@code {"worker_id":N,"data":{...}}} with the nested stats of 0.3.2 and later. */

@@ -52,10 +52,12 @@ class LoggingIT {
     return Files.readString(log);
   }
 
-  @Test
-  void dynamosVariableMakesTheDemoWriteOnlyJsonLines() throws Exception {
+  /** Of a release that answers stats, and of one that pushes msgpack (no library warnings). */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"g3", "envelope"})
+  void dynamosVariableMakesTheDemoWriteOnlyJsonLines(String wire) throws Exception {
     int port = Servers.freePort();
-    Path log = Jar.LOGS.resolve("logging-demo.log");
+    Path log = Jar.LOGS.resolve("logging-demo-" + wire + ".log");
     Process demo =
         started.process(
             Servers.start(
@@ -70,7 +72,9 @@ class LoggingIT {
                 "--workers",
                 "4",
                 "--churn",
-                "0.5"));
+                "0.5",
+                "--wire",
+                wire));
     Jar.await(port, "/readyz", b -> true, Duration.ofSeconds(30));
     // churn logs a worker leaving and one joining, each with its worker id
     org.awaitility.Awaitility.await()

@@ -28,9 +28,6 @@ import java.util.function.ToDoubleFunction;
 final class FleetText {
   private record WorkerRef(Target target, WorkerKey key) {}
 
-  /** A worker's info series: its labels and how its values arrive. */
-  private record InfoRef(WorkerRef worker, String intake) {}
-
   /** A series' labels, for ordering as the client does, and its {@code {...}} as bytes. */
   private record Selector(Labels labels, byte[] bytes) {}
 
@@ -41,7 +38,6 @@ final class FleetText {
 
   private Map<WorkerRef, Selector> workers = new HashMap<>();
   private Map<Target, Selector> endpoints = new HashMap<>();
-  private Map<InfoRef, Selector> infos = new HashMap<>();
 
   /**
    * The snapshot's gauges and the hit-rate {@code counters}, sorted by name; families without a
@@ -50,8 +46,6 @@ final class FleetText {
   synchronized List<Family> render(FleetSnapshot snapshot, List<HitRates.Counter> counters) {
     Map<WorkerRef, Selector> nextWorkers = new HashMap<>(workers.size() * 2);
     Map<Target, Selector> nextEndpoints = new HashMap<>();
-    Map<InfoRef, Selector> nextInfos = new HashMap<>(infos.size() * 2);
-    List<Row<Worker>> infoRows = new ArrayList<>();
     List<Row<Worker>> workerRows = new ArrayList<>();
     List<Row<EndpointFleet>> endpointRows = new ArrayList<>();
     for (EndpointFleet e : snapshot.endpoints()) {
@@ -63,15 +57,7 @@ final class FleetText {
       nextEndpoints.put(t, es);
       endpointRows.add(new Row<>(es, e));
       for (Worker w : e.workers()) {
-        WorkerRef ref = new WorkerRef(t, w.key());
-        workerRows.add(new Row<>(workerSelector(nextWorkers, ref), w));
-        InfoRef info = new InfoRef(ref, w.intake());
-        Selector is = infos.get(info);
-        if (is == null) {
-          is = selector(workerLabels(t, w.key()).add("intake", w.intake()));
-        }
-        nextInfos.put(info, is);
-        infoRows.add(new Row<>(is, w));
+        workerRows.add(new Row<>(workerSelector(nextWorkers, new WorkerRef(t, w.key())), w));
       }
     }
     List<Row<HitRates.Counter>> counterRows = new ArrayList<>(counters.size());
@@ -81,9 +67,7 @@ final class FleetText {
     }
     workers = nextWorkers; // departed workers' selectors go with the old map
     endpoints = nextEndpoints;
-    infos = nextInfos;
     workerRows.sort(BY_LABELS);
-    infoRows.sort(BY_LABELS);
     endpointRows.sort(BY_LABELS);
     counterRows.sort(BY_LABELS);
 
@@ -99,7 +83,7 @@ final class FleetText {
       samples(samples, g.name(), workerRows, g.value());
       family(out, g.name(), g.help(), samples);
     }
-    infoFamily(out, infoRows, samples);
+    infoFamily(out, workerRows, samples);
     for (FleetSeries.EndpointGauge g : FleetSeries.ENDPOINT) {
       samples(samples, g.name(), endpointRows, g.value());
       family(out, g.name(), g.help(), samples);
@@ -202,20 +186,51 @@ final class FleetText {
   /**
    * The workers' info family: text 0.0.4 writes it as the gauge {@code llm_worker_info},
    * OpenMetrics as the info family {@code llm_worker}; each sample is {@code llm_worker_info{...}
-   * 1}, as the client's writers write info samples.
+   * 1}, as the client's writers write info samples. Its label set is the worker's with {@code
+   * intake} added, which sorts between {@code endpoint} and {@code namespace}: it is spliced into
+   * the worker's selector as it is written, so the info series keeps nothing per worker, and its
+   * samples come in the worker rows' order (the intake never decides the order: every worker has
+   * one).
    */
-  private static void infoFamily(List<Family> out, List<Row<Worker>> rows, Bytes samples) {
+  private static void infoFamily(List<Family> out, List<Row<Worker>> workerRows, Bytes samples) {
     samples.reset();
     String name = FleetSeries.WORKER_INFO;
     byte[] sampleName = ascii(name + "_info");
-    for (Row<Worker> r : rows) {
+    for (Row<Worker> r : workerRows) {
+      byte[] sel = r.selector().bytes();
+      int at = indexOf(sel, NAMESPACE_LABEL);
       samples.write(sampleName);
-      samples.write(r.selector().bytes());
+      samples.write(sel, 0, at);
+      samples.write(INTAKE_LABEL);
+      samples.ascii(r.source().intake());
+      samples.write('"');
+      samples.write(sel, at, sel.length - at);
       samples.write(' ');
       samples.write('1');
       samples.write('\n');
     }
     add(out, name, name + "_info", "gauge", name, "info", FleetSeries.WORKER_INFO_HELP, samples);
+  }
+
+  /**
+   * Where the {@code namespace} label starts in a worker's selector: a quote inside a value is
+   * escaped, so these bytes only ever occur at the label's start.
+   */
+  private static final byte[] NAMESPACE_LABEL = ascii(",namespace=\"");
+
+  private static final byte[] INTAKE_LABEL = ascii(",intake=\"");
+
+  private static int indexOf(byte[] in, byte[] what) {
+    outer:
+    for (int i = 0; i + what.length <= in.length; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (in[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    throw new IllegalStateException("a worker selector without a namespace label");
   }
 
   /** A counter: text 0.0.4 names the family with {@code _total}, OpenMetrics without. */

@@ -55,9 +55,6 @@ public final class FleetState {
   private Roster roster;
   private long cycles;
 
-  /** Where each pushing worker's values were last placed: a worker moves, it is not copied. */
-  private final Map<Long, Target> pushedUnder = new HashMap<>();
-
   /**
    * @param staleness polls a worker may miss before it leaves the fleet; at least 1
    */
@@ -135,6 +132,14 @@ public final class FleetState {
     return e.statsPoll < 0 || poll - e.statsPoll >= staleness;
   }
 
+  /** {@link #entry} for a pushed value: a new one moves the worker from wherever it was. */
+  private Entry pushedEntry(EndpointState state, WorkerKey key, Target target) {
+    if (!state.workers.containsKey(key)) {
+      movePushed(key, target);
+    }
+    return entry(state, key);
+  }
+
   /** The entry of {@code key}, made when new; {@code null} when the endpoint is full. */
   private Entry entry(EndpointState state, WorkerKey key) {
     Entry e = state.workers.get(key);
@@ -155,9 +160,8 @@ public final class FleetState {
    */
   public boolean pushed(
       Target target, long workerId, ForwardPassMetrics load, Intake intake, long atNanos) {
-    movePushed(workerId, target);
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
-    Entry e = entry(state, new WorkerKey(workerId, load.dpRank()));
+    Entry e = pushedEntry(state, new WorkerKey(workerId, load.dpRank()), target);
     if (e == null) {
       return false;
     }
@@ -180,9 +184,8 @@ public final class FleetState {
       long waiting,
       Intake intake,
       long atNanos) {
-    movePushed(workerId, target);
     EndpointState state = endpoints.computeIfAbsent(target, t -> new EndpointState());
-    Entry e = entry(state, new WorkerKey(workerId, dpRank));
+    Entry e = pushedEntry(state, new WorkerKey(workerId, dpRank), target);
     if (e == null) {
       return false;
     }
@@ -195,19 +198,20 @@ public final class FleetState {
   }
 
   /**
-   * A pushing worker placed under {@code target}: what it pushed under another endpoint before
-   * (discovery named another of its endpoints first) goes; values it answered stats with stay.
+   * A pushing worker placed under {@code target} for the first time: what it pushed under another
+   * endpoint before (discovery named another of its endpoints first) goes, so that a worker moves
+   * and is never copied; values it answered stats with stay.
    */
-  private void movePushed(long workerId, Target target) {
-    Target before = pushedUnder.put(workerId, target);
-    if (before != null && !before.equals(target)) {
-      EndpointState old = endpoints.get(before);
-      if (old != null) {
-        old.workers
-            .entrySet()
-            .removeIf(w -> w.getKey().workerId() == workerId && w.getValue().statsPoll < 0);
-      }
-    }
+  private void movePushed(WorkerKey key, Target target) {
+    endpoints.forEach(
+        (t, other) -> {
+          if (!t.equals(target)) {
+            Entry e = other.workers.get(key);
+            if (e != null && e.statsPoll < 0) {
+              other.workers.remove(key);
+            }
+          }
+        });
   }
 
   private static void touch(Entry e, Intake intake, long atNanos) {
@@ -266,7 +270,6 @@ public final class FleetState {
           .computeIfAbsent(m.to(), x -> new EndpointState())
           .workers
           .putIfAbsent(m.key(), m.entry());
-      pushedUnder.put(m.key().workerId(), m.to());
     }
   }
 
@@ -351,7 +354,6 @@ public final class FleetState {
               e.getValue().health,
               e.getValue().registered));
     }
-    pushedUnder.keySet().retainAll(index.keySet()); // workers that left leave nothing behind
     // the lists and the map are new and go nowhere else: read-only views, not copies of 10,000
     return new FleetSnapshot(
         ++cycles,

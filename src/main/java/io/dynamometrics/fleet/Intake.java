@@ -19,17 +19,26 @@ public enum Intake {
     return bit;
   }
 
+  /** Every combination's label, made once: a label per worker and poll costs nothing. */
+  private static final String[] LABELS = new String[4];
+
+  static {
+    for (int bits = 0; bits < LABELS.length; bits++) {
+      StringBuilder b = new StringBuilder();
+      for (Intake i : values()) {
+        if ((bits & i.bit) != 0) {
+          if (!b.isEmpty()) {
+            b.append('+');
+          }
+          b.append(i.label);
+        }
+      }
+      LABELS[bits] = b.toString();
+    }
+  }
+
   /** The intakes of {@code bits} by name, joined with '+', e.g. {@code stats+nats}. */
   public static String label(int bits) {
-    StringBuilder b = new StringBuilder();
-    for (Intake i : values()) {
-      if ((bits & i.bit()) != 0) {
-        if (!b.isEmpty()) {
-          b.append('+');
-        }
-        b.append(i.label);
-      }
-    }
-    return b.toString();
+    return LABELS[bits & (LABELS.length - 1)];
   }
 }

@@ -60,7 +60,7 @@ public final class PushIntake implements AutoCloseable {
 
   /** Decodes one message and hands it on; public so that benchmarks can drive it. */
   public void accept(String subject, byte[] data) {
-    String topic = subject.substring(subject.lastIndexOf('.') + 1);
+    String topic = topic(subject);
     Pushed p;
     try {
       p = PushDecoder.decode(topic, data);
@@ -107,11 +107,24 @@ public final class PushIntake implements AutoCloseable {
     }
   }
 
+  /** The topic {@code subject} ends with: one of the three constants, or whatever it is. */
+  private static String topic(String subject) {
+    for (String t : TOPICS) {
+      if (subject.endsWith(t) && subject.charAt(subject.length() - t.length() - 1) == '.') {
+        return t;
+      }
+    }
+    return subject.substring(subject.lastIndexOf('.') + 1);
+  }
+
   /**
    * The endpoint an endpoint-scoped subject names ({@code namespace.{ns}.component.{c}.endpoint.
    * {e}.{topic}}), or {@code null}.
    */
   static Target hint(String subject) {
+    if (!subject.contains(".endpoint.")) {
+      return null; // the namespace-scoped subjects, most of the traffic: nothing to read
+    }
     String[] p = subject.split("\\.", -1);
     if (p.length == 7 && p[2].equals("component") && p[4].equals("endpoint")) {
       return new Target(p[1], p[3], p[5]);

@@ -17,9 +17,14 @@ public final class Bytes {
   }
 
   public void write(byte[] b) {
-    ensure(b.length);
-    System.arraycopy(b, 0, buf, count, b.length);
-    count += b.length;
+    write(b, 0, b.length);
+  }
+
+  /** {@code length} bytes of {@code b} from {@code from}. */
+  public void write(byte[] b, int from, int length) {
+    ensure(length);
+    System.arraycopy(b, from, buf, count, length);
+    count += length;
   }
 
   public void write(char c) {

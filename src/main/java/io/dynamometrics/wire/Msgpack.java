@@ -28,14 +28,32 @@ final class Msgpack implements AutoCloseable {
     }
   }
 
-  private final MessageUnpacker in;
-  private final int end;
-  private final int offset;
+  private final org.msgpack.core.buffer.ArrayBufferInput input =
+      new org.msgpack.core.buffer.ArrayBufferInput(new byte[0]);
+  private final MessageUnpacker in = MessagePack.newDefaultUnpacker(input);
+  private int end;
+  private int offset;
 
-  Msgpack(byte[] b, int offset, int length) {
-    this.in = MessagePack.newDefaultUnpacker(b, offset, length);
-    this.offset = offset;
-    this.end = offset + length;
+  /** One reader per thread, reset for each message: decoding a message allocates no reader. */
+  private static final ThreadLocal<Msgpack> READERS = ThreadLocal.withInitial(Msgpack::new);
+
+  private Msgpack() {}
+
+  /**
+   * This thread's reader over {@code length} bytes of {@code b} from {@code offset}; one message is
+   * read at a time per thread (close it before reading the next).
+   */
+  static Msgpack over(byte[] b, int offset, int length) {
+    Msgpack m = READERS.get();
+    m.input.reset(b, offset, length);
+    try {
+      m.in.reset(m.input);
+    } catch (IOException e) {
+      throw new IllegalStateException("msgpack-core failed to reset an array reader", e);
+    }
+    m.offset = offset;
+    m.end = offset + length;
+    return m;
   }
 
   /** Bytes not read yet. */
@@ -62,7 +80,11 @@ final class Msgpack implements AutoCloseable {
     return n;
   }
 
-  /** A map key: a string of at most 64 bytes (Dynamo's keys are short), else fails. */
+  /**
+   * A map key: one of Dynamo's field names (the same String each time, so a switch on it allocates
+   * nothing), or {@link #OTHER_KEY} for any other string of at most 64 bytes; fails for anything
+   * else.
+   */
   String key(String what) throws IOException {
     if (in.getNextFormat().getValueType() != ValueType.STRING) {
       throw new BadPayload(DecodeError.INVALID_MSGPACK, what + " has a key that is not a string");
@@ -71,7 +93,53 @@ final class Msgpack implements AutoCloseable {
     if (n < 0 || n > 64 || n > remaining()) {
       throw new BadPayload(DecodeError.INVALID_MSGPACK, what + " has a key of bad length");
     }
-    return new String(in.readPayload(n), java.nio.charset.StandardCharsets.UTF_8);
+    org.msgpack.core.buffer.MessageBuffer bytes = in.readPayloadAsReference(n);
+    for (int k = 0; k < KEYS.length; k++) {
+      byte[] known = KEY_BYTES[k];
+      if (known.length == n && same(bytes, known)) {
+        return KEYS[k];
+      }
+    }
+    return OTHER_KEY;
+  }
+
+  /** What {@link #key} answers for a key Dynamo does not write. */
+  static final String OTHER_KEY = "";
+
+  private static final String[] KEYS = {
+    "publisher_id",
+    "sequence",
+    "published_at",
+    "topic",
+    "payload",
+    "worker_id",
+    "dp_rank",
+    "active_decode_blocks",
+    "active_prefill_tokens",
+    "kv_used_blocks",
+    "isl_blocks",
+    "overlap_blocks",
+    "scheduled_requests",
+    "queued_requests",
+    "num_prefill_requests",
+    "num_decode_requests"
+  };
+
+  private static final byte[][] KEY_BYTES = new byte[KEYS.length][];
+
+  static {
+    for (int k = 0; k < KEYS.length; k++) {
+      KEY_BYTES[k] = KEYS[k].getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+  }
+
+  private static boolean same(org.msgpack.core.buffer.MessageBuffer b, byte[] known) {
+    for (int i = 0; i < known.length; i++) {
+      if (b.getByte(i) != known[i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** A string value of at most {@code max} bytes. */
@@ -176,12 +244,9 @@ final class Msgpack implements AutoCloseable {
     return new BadPayload(DecodeError.INVALID_MSGPACK, field + " is not " + expected);
   }
 
+  /** Done with this message; the reader stays with its thread for the next one. */
   @Override
   public void close() {
-    try {
-      in.close();
-    } catch (IOException e) {
-      // an array: nothing to release
-    }
+    // an array reader holds nothing to release
   }
 }

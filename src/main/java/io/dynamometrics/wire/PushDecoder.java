@@ -198,7 +198,7 @@ public final class PushDecoder {
     String topic = null;
     int payloadAt = -1;
     int payloadLength = 0;
-    try (Msgpack m = new Msgpack(data, 0, data.length)) {
+    try (Msgpack m = Msgpack.over(data, 0, data.length)) {
       int n = m.mapHeader("envelope");
       for (int i = 0; i < n; i++) {
         switch (m.key("envelope")) {
@@ -226,7 +226,7 @@ public final class PushDecoder {
                   : sequence == null ? "sequence" : topic == null ? "topic" : "payload"));
     }
     Envelope env = new Envelope(publisher, sequence, publishedAt, topic);
-    try (Msgpack m = new Msgpack(data, payloadAt, payloadLength)) {
+    try (Msgpack m = Msgpack.over(data, payloadAt, payloadLength)) {
       Pushed out =
           switch (topic) {
             case KV_METRICS -> load(env, m);

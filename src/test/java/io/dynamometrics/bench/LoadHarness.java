@@ -212,7 +212,7 @@ public final class LoadHarness {
         double served = Double.NaN;
         if (mode != null) {
           served = metric(port, "llm_workers");
-          heapPerWorker = (heapAfterGc(agg) - baseline) / EventFlood.LOAD_WORKERS;
+          heapPerWorker = pushedHeapPerWorker(url, logs, baseline);
         }
         Ingest result =
             new Ingest(
@@ -230,6 +230,38 @@ public final class LoadHarness {
     } finally {
       Processes.stop(agg);
       Processes.stop(nats);
+    }
+  }
+
+  /**
+   * Retained heap per pushing worker, measured as for polled ones: a fresh aggregator (never
+   * scraped, so no rendered exposition is kept) gets one load message from each of 10,000 workers,
+   * serves them all (read from the API), and its live heap after a full GC, less an idle
+   * aggregator's, is divided among them.
+   */
+  @SuppressWarnings("try") // jnats declares Connection.close() to throw InterruptedException
+  private double pushedHeapPerWorker(String url, Path logs, double baseline) throws Exception {
+    int port = Processes.freePort();
+    Process agg = aggregator(url, port, logs.resolve("aggregator-push-heap.log"));
+    try (Connection c = io.nats.client.Nats.connect(url)) {
+      Processes.awaitPort(port, Duration.ofSeconds(30));
+      Thread.sleep(2000);
+      for (int i = 0; i < EventFlood.LOAD_WORKERS; i++) {
+        c.publish(
+            "namespace.bench.kv_metrics",
+            io.dynamometrics.wire.PushEncoder.envelope(
+                1_000_000 + i,
+                0,
+                System.currentTimeMillis(),
+                io.dynamometrics.wire.PushDecoder.KV_METRICS,
+                io.dynamometrics.wire.PushEncoder.activeLoad(1_000_000 + i, 0, i % 500, i % 700)));
+      }
+      c.flush(Duration.ofSeconds(10));
+      awaitWorkers(port, EventFlood.LOAD_WORKERS, Duration.ofMinutes(1));
+      Thread.sleep(3000);
+      return (heapAfterGc(agg) - baseline) / EventFlood.LOAD_WORKERS;
+    } finally {
+      Processes.stop(agg);
     }
   }
 

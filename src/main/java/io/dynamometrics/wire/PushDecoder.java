@@ -57,6 +57,12 @@ public final class PushDecoder {
         throw new BadPayload(DecodeError.INVALID_JSON, "unreadable JSON: " + Json.excerpt(data));
       }
     }
+    Pushed.Load canonical = EnvelopeScanner.load(data);
+    return canonical != null ? canonical : general(data);
+  }
+
+  /** An envelope read by msgpack-core: the rule, and the words of every error. */
+  static Pushed general(byte[] data) {
     try {
       return envelope(data);
     } catch (BadPayload e) {

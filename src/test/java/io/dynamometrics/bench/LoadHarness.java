@@ -208,6 +208,7 @@ public final class LoadHarness {
                 (metric(port, dropCounter)
                     + metric(port, "dynamo_metrics_events_slow_consumer_dropped_total")
                     - droppedBefore);
+        long bareCount = bare.get(); // before the heap measurement publishes more
         double heapPerWorker = Double.NaN;
         double served = Double.NaN;
         if (mode != null) {
@@ -218,10 +219,10 @@ public final class LoadHarness {
             new Ingest(
                 seconds,
                 sent,
-                bare.get(),
+                bareCount,
                 accepted,
                 dropped,
-                bare.get() == 0 ? Double.NaN : (double) accepted / bare.get(),
+                bareCount == 0 ? Double.NaN : (double) accepted / bareCount,
                 served,
                 heapPerWorker);
         JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve(file).toFile(), result);
@@ -392,8 +393,11 @@ public final class LoadHarness {
                         System.currentTimeMillis(),
                         io.dynamometrics.wire.PushDecoder.KV_METRICS,
                         io.dynamometrics.wire.PushEncoder.activeLoad(42, 0, next / 2, next)));
-        push.accept(1);
-        awaitWorkers(port, 1, Duration.ofSeconds(30));
+        // until the service has subscribed (its port opens before NATS is connected)
+        for (int tries = 0; tries < 60 && workersServed(port) < 1; tries++) {
+          push.accept(1);
+          Thread.sleep(500);
+        }
         return served(port, samples, push, "push-freshness.json");
       }
     } finally {
@@ -905,6 +909,12 @@ public final class LoadHarness {
         Processes.stop(m);
       }
     }
+  }
+
+  private double workersServed(int port) throws Exception {
+    return JSON.readTree(get(port, "/api/v1/fleet?workers=false"))
+        .at("/endpoints/0/aggregates/workers")
+        .asDouble(0);
   }
 
   private void awaitWorkers(int port, int size, Duration timeout) throws Exception {

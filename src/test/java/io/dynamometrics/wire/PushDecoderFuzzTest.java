@@ -31,6 +31,7 @@ class PushDecoderFuzzTest {
     SplittableRandom rnd = new SplittableRandom(20261205);
     int decoded = 0;
     int refused = 0;
+    int scanned = 0;
     for (int i = 0; i < 1_000_000; i++) {
       String topic;
       byte[] b;
@@ -48,6 +49,11 @@ class PushDecoderFuzzTest {
         topic = seed.topic();
         b = mutate(seed.bytes(), rnd);
       }
+      Pushed.Load fast = EnvelopeScanner.load(b);
+      if (fast != null) { // the fast path takes only what the general reading reads the same
+        scanned++;
+        assertThat(PushDecoder.general(b)).isEqualTo(fast);
+      }
       try {
         Pushed p = PushDecoder.decode(topic, b);
         decoded++;
@@ -60,6 +66,7 @@ class PushDecoderFuzzTest {
     }
     assertThat(decoded).isPositive();
     assertThat(refused).isPositive();
+    assertThat(scanned).as("messages the fast path took").isPositive();
   }
 
   /** One to three mutations of {@code seed}. */

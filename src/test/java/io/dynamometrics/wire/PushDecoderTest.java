@@ -187,6 +187,19 @@ class PushDecoderTest {
   }
 
   @Test
+  void everyCapturedLoadEnvelopeTakesTheFastPathWithTheGeneralReadingsResult() throws IOException {
+    int taken = 0;
+    for (Captured c : captured()) {
+      if (c.bytes()[0] != '{' && c.topic().equals(PushDecoder.KV_METRICS)) {
+        Pushed.Load fast = EnvelopeScanner.load(c.bytes());
+        assertThat(fast).as(c.source()).isNotNull().isEqualTo(PushDecoder.general(c.bytes()));
+        taken++;
+      }
+    }
+    assertThat(taken).isPositive();
+  }
+
+  @Test
   void publisherIdsAtOrAbove2To63AreReadUnsigned() throws IOException {
     // 1.3.x publishers draw random u64 ids, often >= 2^63
     boolean seen = false;

@@ -15,13 +15,12 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The roster read from the etcd keyspace of real releases (shared/fixtures/dynamo-events, dumped
- * while a worker ran): every layout of instance keys, both event-channel layouts, model cards.
+ * The roster read from the etcd keyspace of real releases (fixtures/dynamo-events, dumped while a
+ * worker ran): every layout of instance keys, both event-channel layouts, model cards.
  */
 class EtcdRosterTest {
-  static final Path EVENTS =
-      Path.of(System.getProperty("shared.fixtures.dir", "../shared/fixtures/dynamo"))
-          .resolveSibling("dynamo-events");
+  /** Captures of the real releases (see the README there). */
+  static final Path EVENTS = Path.of("src/test/resources/fixtures/dynamo-events");
 
   /** A dump as the keys etcd would return, prefix by prefix. */
   static EtcdRoster.Keys dump(String file) throws IOException {

@@ -22,14 +22,13 @@ import org.msgpack.core.MessageUnpacker;
 import org.msgpack.value.Value;
 
 /**
- * Every pushed message captured from the real releases (shared/fixtures/dynamo-events: NATS
- * messages and ZMQ frames, 0.4.1 to 1.6.1) decodes to what an independent reading of the same bytes
- * says: Jackson's tree for JSON, msgpack-core's generic values for envelopes.
+ * Every pushed message captured from the real releases (fixtures/dynamo-events: NATS messages and
+ * ZMQ frames, 0.4.1 to 1.6.1) decodes to what an independent reading of the same bytes says:
+ * Jackson's tree for JSON, msgpack-core's generic values for envelopes.
  */
 class PushDecoderTest {
-  static final Path EVENTS =
-      Path.of(System.getProperty("shared.fixtures.dir", "../shared/fixtures/dynamo"))
-          .resolveSibling("dynamo-events");
+  /** Captures of the real releases (see the README there). */
+  static final Path EVENTS = Path.of("src/test/resources/fixtures/dynamo-events");
 
   /** A captured message: its topic and bytes, and where it came from. */
   record Captured(String source, String topic, byte[] bytes) {}

@@ -2,7 +2,7 @@ package io.dynamometrics.export;
 
 import java.util.List;
 
-/** The series names tests check, written once (from ../shared/spec/metrics.md). */
+/** The series names tests check, written once (the README's Metrics section lists them). */
 public final class Series {
   /** The fleet series an aggregator in pull mode shows without etcd (no llm_workers_registered). */
   public static final List<String> FLEET =
@@ -25,7 +25,8 @@ public final class Series {
           "llm_load_imbalance_ratio",
           "llm_kv_usage_ratio",
           "llm_request_slots_usage_ratio",
-          "llm_fleet_requests_waiting");
+          "llm_fleet_requests_waiting",
+          "llm_worker_info");
 
   /** What {@code --gpu} exports from NVML, under dcgm-exporter's names. */
   public static final List<String> NVML =

@@ -35,7 +35,8 @@ public final class L2cPublisher implements Consumer<FleetSnapshot> {
       Target t = e.target();
       List<StatsEndpoint> endpoints =
           e.workers().stream()
-              .filter(w -> w.metrics().complete()) // routers that read l2c read whole reports
+              // routers that read l2c read whole reports of workers that answer stats
+              .filter(w -> w.metrics().complete() && !w.subject().isEmpty())
               .map(w -> new StatsEndpoint(w.subject(), w.key().workerId(), w.metrics()))
               .toList();
       Aggregates a = e.aggregates();

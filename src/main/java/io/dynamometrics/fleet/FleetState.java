@@ -322,27 +322,25 @@ public final class FleetState {
   public FleetSnapshot snapshot(long nowNanos, boolean connected) {
     List<EndpointFleet> out = new ArrayList<>(endpoints.size());
     Map<Long, Target> index = new HashMap<>();
-    Map<Long, Integer> intakes = new HashMap<>();
-    if (endpoints.size() > 1) {
-      shownUnder(index, intakes);
-    }
+    // a worker's pushed copy under another endpoint than the one it answers stats on (placed before
+    // discovery named that one): hidden, its intake added to the worker's own
+    Map<Long, Integer> pushedElsewhere = endpoints.size() > 1 ? pushedElsewhere() : Map.of();
     for (Map.Entry<Target, EndpointState> e : endpoints.entrySet()) {
       List<Worker> workers = new ArrayList<>(e.getValue().workers.size());
       for (Map.Entry<WorkerKey, Entry> w : e.getValue().workers.entrySet()) {
         Entry entry = w.getValue();
         long id = w.getKey().workerId();
-        Target shown = index.putIfAbsent(id, e.getKey());
-        if (shown != null && !shown.equals(e.getKey())) {
-          continue; // the same worker is shown under a preferred endpoint
+        Integer elsewhere = pushedElsewhere.get(id);
+        int intakes = entry.intakes;
+        if (elsewhere != null) {
+          if (entry.statsPoll < 0) {
+            continue;
+          }
+          intakes |= elsewhere;
         }
+        index.putIfAbsent(id, e.getKey());
         double age = Math.max(0, (nowNanos - entry.seenAtNanos) / 1e9);
-        workers.add(
-            new Worker(
-                w.getKey(),
-                entry.subject,
-                merged(w.getKey(), entry),
-                age,
-                intakes.getOrDefault(id, entry.intakes)));
+        workers.add(new Worker(w.getKey(), entry.subject, merged(w.getKey(), entry), age, intakes));
       }
       workers.sort((a, b) -> a.key().compareTo(b.key()));
       Aggregates agg = Aggregates.of(workers.stream().map(Worker::metrics).toList());
@@ -364,20 +362,31 @@ public final class FleetState {
   }
 
   /**
-   * One worker is one set of series, whichever intakes feed it: where a worker id has values under
-   * several endpoints (a 0.4.x worker answers stats on each endpoint of its service; a pushed value
-   * may be placed before discovery names the worker's stats endpoint), it is shown under the first
-   * by {@link Roster#SHOWN_UNDER}, with the intakes of all. Fills {@code index} with that endpoint
-   * and {@code intakes} with the intakes of every worker id.
+   * One worker is one set of series, whichever intakes feed it: the intakes of the pushed-only
+   * copies of every worker that also answers stats (a 0.4.x worker whose first push was placed
+   * before discovery named its stats endpoint), by worker id. A worker that answers stats on
+   * several endpoints is shown on each, as each endpoint carries its own figures.
    */
-  private void shownUnder(Map<Long, Target> index, Map<Long, Integer> intakes) {
-    for (Map.Entry<Target, EndpointState> e : endpoints.entrySet()) {
-      for (Map.Entry<WorkerKey, Entry> w : e.getValue().workers.entrySet()) {
-        long id = w.getKey().workerId();
-        index.merge(id, e.getKey(), (a, b) -> Roster.SHOWN_UNDER.compare(a, b) <= 0 ? a : b);
-        intakes.merge(id, w.getValue().intakes, (a, b) -> a | b);
-      }
+  private Map<Long, Integer> pushedElsewhere() {
+    Set<Long> answersStats = new HashSet<>();
+    for (EndpointState state : endpoints.values()) {
+      state.workers.forEach(
+          (k, e) -> {
+            if (e.statsPoll >= 0) {
+              answersStats.add(k.workerId());
+            }
+          });
     }
+    Map<Long, Integer> out = new HashMap<>();
+    for (EndpointState state : endpoints.values()) {
+      state.workers.forEach(
+          (k, e) -> {
+            if (e.statsPoll < 0 && answersStats.contains(k.workerId())) {
+              out.merge(k.workerId(), e.intakes, (a, b) -> a | b);
+            }
+          });
+    }
+    return out;
   }
 
   /**

@@ -110,6 +110,21 @@ class PushedFleetTest {
   }
 
   @Test
+  void aWorkerAnsweringStatsOnTwoEndpointsIsShownOnEachWithItsOwnFigures() {
+    FleetState s = new FleetState(3, 100, Duration.ofSeconds(60));
+    Target other = new Target("dyn", "backend", "load_metrics2");
+    s.record(LOAD, List.of(new StatsEndpoint("s.load_metrics-1", 1, stats(61))), 1, 0, 1, 1);
+    s.record(other, List.of(new StatsEndpoint("s.load_metrics2-1", 1, stats(99))), 1, 0, 1, 1);
+    FleetSnapshot snap = s.snapshot(S, true);
+    assertThat(snap.endpoint(LOAD).workers().get(0).metrics().kvActiveBlocks()).isEqualTo(61);
+    assertThat(snap.endpoint(other).workers().get(0).metrics().kvActiveBlocks()).isEqualTo(99);
+  }
+
+  private static ForwardPassMetrics stats(long kv) {
+    return new ForwardPassMetrics(3, 8, kv, 100, 2, 0.4, 0.25, -1, true);
+  }
+
+  @Test
   void aPushingWorkerPlacedUnderAnotherEndpointMovesThere() {
     FleetState s = new FleetState(3, 100, Duration.ofSeconds(60));
     s.pushed(GEN, 1, activeLoad(0, 20, 5), Intake.NATS, S); // discovery knew only "generate"

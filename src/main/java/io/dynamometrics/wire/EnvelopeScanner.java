@@ -75,19 +75,10 @@ final class EnvelopeScanner {
       return null;
     }
     int dpRank = (int) Math.min(rank, Integer.MAX_VALUE);
-    ForwardPassMetrics m = ForwardPassMetrics.none(dpRank);
-    if (used != NIL) {
-      m = m.with(ForwardPassMetrics.KV_ACTIVE, used);
-      if (decode != NIL) {
-        m = m.with(ForwardPassMetrics.DECODE_BLOCKS, decode);
-      }
-    } else if (decode != NIL) {
-      m = m.with(ForwardPassMetrics.KV_ACTIVE, decode);
-    }
     return new Pushed.Load(
         new Envelope(publisher, sequence, publishedAt, PushDecoder.KV_METRICS),
         worker,
-        m,
+        PushDecoder.activeLoad(dpRank, decode == NIL ? null : decode, used == NIL ? null : used),
         prefill != NIL);
   }
 

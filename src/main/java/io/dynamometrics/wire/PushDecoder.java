@@ -102,17 +102,26 @@ public final class PushDecoder {
       if (workerId == null) {
         throw new BadPayload(DecodeError.INVALID_LOAD, "load has no worker_id");
       }
-      ForwardPassMetrics m = ForwardPassMetrics.none(rank);
-      if (used != null) {
-        m = m.with(ForwardPassMetrics.KV_ACTIVE, used);
-        if (decode != null) {
-          m = m.with(ForwardPassMetrics.DECODE_BLOCKS, decode);
-        }
-      } else if (decode != null) {
-        m = m.with(ForwardPassMetrics.KV_ACTIVE, decode);
-      }
-      return new Pushed.Load(envelope, workerId, m, prefill != null);
+      return new Pushed.Load(envelope, workerId, activeLoad(rank, decode, used), prefill != null);
     }
+  }
+
+  /**
+   * What an ActiveLoad says of a worker's rank ({@code null}: not sent): its KV use is {@code
+   * kv_used_blocks} where sent (1.1 on), else {@code active_decode_blocks} (0.8 to 1.0); the
+   * decoding share counts apart only beside {@code kv_used_blocks}.
+   */
+  static ForwardPassMetrics activeLoad(int rank, Long decode, Long used) {
+    ForwardPassMetrics m = ForwardPassMetrics.none(rank);
+    if (used != null) {
+      m = m.with(ForwardPassMetrics.KV_ACTIVE, used);
+      if (decode != null) {
+        m = m.with(ForwardPassMetrics.DECODE_BLOCKS, decode);
+      }
+    } else if (decode != null) {
+      m = m.with(ForwardPassMetrics.KV_ACTIVE, decode);
+    }
+    return m;
   }
 
   private static Pushed.Load jsonLoad(byte[] data) {

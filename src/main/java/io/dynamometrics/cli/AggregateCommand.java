@@ -46,12 +46,33 @@ final class AggregateCommand implements Callable<Integer> {
 
   @Mixin LogOptions log;
 
+  /**
+   * Dynamo's ZMQ broker mode is refused rather than half supported: no Dynamo release on PyPI ships
+   * the broker, so reading through one could never be tried against the real thing.
+   */
+  static void refuseZmqBroker(java.util.Map<String, String> env) {
+    for (String name : new String[] {"DYN_ZMQ_BROKER_URL", "DYN_ZMQ_BROKER_ENABLED"}) {
+      String value = env.get(name);
+      if (value != null && !value.isBlank() && !value.equalsIgnoreCase("false")) {
+        throw new UserError(
+            name
+                + "="
+                + value
+                + ": reading Dynamo's event plane through a ZMQ broker is not supported; unset it."
+                + " The service connects to every worker's own publisher, as etcd advertises it"
+                + " (workers in broker mode advertise none: run them without DYN_ZMQ_BROKER_URL,"
+                + " or with DYN_EVENT_PLANE=nats)");
+      }
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     log.apply();
     serve.validate();
     poll.validate();
     push.validate();
+    refuseZmqBroker(System.getenv());
     if (standby && !etcd.enabled) {
       throw new UserError("--standby needs --etcd: without etcd there is nothing to stand by for");
     }

@@ -15,6 +15,7 @@ import io.dynamometrics.gpu.GpuMetrics;
 import io.dynamometrics.gpu.Nvml;
 import io.dynamometrics.gpu.NvmlException;
 import io.dynamometrics.intake.PushIntake;
+import io.dynamometrics.intake.ZmqIntake;
 import io.dynamometrics.poll.Discovery;
 import io.dynamometrics.poll.PollLoop;
 import io.dynamometrics.poll.Poller;
@@ -191,6 +192,12 @@ final class Service implements AutoCloseable {
     all.add(workerKv);
     all.add(s -> web.published(s, poll.interval())); // last: the counters are updated by then
     Inbox inbox = new Inbox(poll.maxWorkers * 4);
+    // the ZMQ event plane has no subject to subscribe to: only discovery names its publishers
+    ZmqIntake zmq =
+        workers == null ? null : new ZmqIntake(poll.namespace, inbox, hitRates, self, self);
+    if (zmq != null) {
+      parts.add(zmq);
+    }
     PollLoop loop =
         new PollLoop(
             transport,
@@ -205,12 +212,13 @@ final class Service implements AutoCloseable {
             new Target(
                 poll.namespace,
                 poll.component == null ? "" : poll.component,
-                poll.endpoint == null ? "" : poll.endpoint));
+                poll.endpoint == null ? "" : poll.endpoint),
+            zmq);
     parts.add(targets);
     parts.add(loop);
     PushIntake pushed = new PushIntake(transport, poll.namespace, inbox, hitRates, self);
     self.eventsDroppedByTransport(poll.namespace, pushed::dropped);
-    self.pushedMessages(pushed::decoded);
+    self.pushedMessages(() -> pushed.decoded() + (zmq == null ? 0 : zmq.decoded()));
     parts.add(pushed);
     loop.start();
     LOG.info(

@@ -63,6 +63,7 @@ public final class EtcdRoster implements WorkerRegistry {
       }
     }
     Map<Long, Long> publishers = new HashMap<>();
+    List<Roster.Channel> zmq = new ArrayList<>();
     for (String prefix :
         List.of(
             "v1/event_channels/" + namespace + "/",
@@ -72,6 +73,10 @@ public final class EtcdRoster implements WorkerRegistry {
         Long worker = leaseToWorker.get(kv.lease());
         if (publisher != null && worker != null) {
           publishers.put(publisher, worker);
+          Roster.Channel c = zmqChannel(kv, publisher, worker);
+          if (c != null) {
+            zmq.add(c);
+          }
         }
       }
     }
@@ -89,7 +94,35 @@ public final class EtcdRoster implements WorkerRegistry {
             polled.add(ordered.get(0)); // its stats endpoint, not every endpoint it serves
           }
         });
-    return new Roster(Map.copyOf(workers), Map.copyOf(publishers), Set.copyOf(polled));
+    return new Roster(
+        Map.copyOf(workers), Map.copyOf(publishers), Set.copyOf(polled), List.copyOf(zmq));
+  }
+
+  /**
+   * The ZMQ channel a {@code v1/event_channels/} record advertises ({@code "transport":{"kind":
+   * "Zmq","config":{"endpoint":"tcp://host:port"}}}), or {@code null} for a NATS channel or a
+   * record that names no address.
+   */
+  private Roster.Channel zmqChannel(EtcdClient.KeyValue kv, long publisher, long worker) {
+    JsonNode v;
+    try {
+      v = Json.mapper().readTree(kv.value());
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    JsonNode transport = v.path("transport");
+    String address = transport.path("config").path("endpoint").asText("");
+    if (!transport.path("kind").asText("").equals("Zmq") || !address.startsWith("tcp://")) {
+      return null;
+    }
+    // 1.4 on: .../namespace/{ns}/component/{c}/endpoint/{e}/topic/{topic}/{hex}
+    String[] p = kv.key().split("/", -1);
+    Target scope =
+        p.length == 11 && p[4].equals("component") && p[6].equals("endpoint")
+            ? new Target(namespace, p[5], p[7])
+            : null;
+    String topic = v.path("topic").asText(p.length >= 2 ? p[p.length - 2] : "");
+    return new Roster.Channel(address, topic, publisher, worker, scope);
   }
 
   /** {@code {comp}/{ep}:{lease hex}}; other keys (the singleton, static endpoints) are skipped. */

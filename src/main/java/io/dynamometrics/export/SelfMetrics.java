@@ -1,6 +1,7 @@
 package io.dynamometrics.export;
 
 import io.dynamometrics.fleet.Target;
+import io.dynamometrics.intake.ZmqIntake;
 import io.dynamometrics.log.Field;
 import io.dynamometrics.poll.PollObserver;
 import io.dynamometrics.wire.DecodeError;
@@ -18,7 +19,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** The service's report on itself: the {@code dynamo_metrics_*} families of metrics.md. */
-public final class SelfMetrics implements PollObserver {
+public final class SelfMetrics implements PollObserver, ZmqIntake.Observer {
   private static final Logger LOG = Logger.getLogger(SelfMetrics.class.getName());
 
   private final Histogram pollDuration;
@@ -29,6 +30,10 @@ public final class SelfMetrics implements PollObserver {
   private final Counter renders;
   private final Counter overLimit;
   private final Counter loadMessages;
+  private final Counter zmqLost;
+  private final Counter zmqRestarts;
+  private final Counter zmqDisconnects;
+  private volatile java.util.Map<ZmqIntake.State, Integer> zmqPublishers = java.util.Map.of();
   private volatile LongSupplier transportDrops = () -> 0;
   private volatile String transportDropsNamespace = "";
   private final LogLimiter limiter = new LogLimiter(LOG, Duration.ofMinutes(1));
@@ -115,6 +120,40 @@ public final class SelfMetrics implements PollObserver {
                 + " events), before each worker's latest is kept for the next poll.")
         .callback(cb -> cb.call(pushedDecoded.getAsLong()))
         .register(registry);
+    zmqLost =
+        Counter.builder()
+            .name("dynamo_metrics_zmq_lost_messages")
+            .help(
+                "Messages the ZMQ event plane lost: the gaps in each publisher's sequence (a"
+                    + " subscriber's first message from a publisher is no gap).")
+            .register(registry);
+    zmqRestarts =
+        Counter.builder()
+            .name("dynamo_metrics_zmq_publisher_restarts")
+            .help(
+                "ZMQ event publishers that started again: a new publisher id on a worker's"
+                    + " channel, or a sequence that began again.")
+            .register(registry);
+    zmqDisconnects =
+        Counter.builder()
+            .name("dynamo_metrics_zmq_disconnects")
+            .help(
+                "Connections to ZMQ event publishers that closed: a worker that stopped or was"
+                    + " killed, or a peer that broke the protocol (a frame over 1 MiB).")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("dynamo_metrics_zmq_publishers")
+        .help(
+            "ZMQ event publishers discovery advertises, by the state of the service's connection:"
+                + " connecting, connected, unreachable (see the log for the address and the fix).")
+        .labelNames("state")
+        .callback(
+            cb -> {
+              for (ZmqIntake.State s : ZmqIntake.State.values()) {
+                cb.call(zmqPublishers.getOrDefault(s, 0), s.label);
+              }
+            })
+        .register(registry);
     pushes =
         Counter.builder()
             .name("dynamo_metrics_push")
@@ -154,6 +193,7 @@ public final class SelfMetrics implements PollObserver {
         }) {
       decodeErrors.labelValues("push", reason);
     }
+    decodeErrors.labelValues("zmq", DecodeError.INVALID_FRAME);
     GaugeWithCallback.builder()
         .name("dynamo_metrics_nats_connected")
         .help("1 while connected to NATS.")
@@ -254,6 +294,26 @@ public final class SelfMetrics implements PollObserver {
             + " not exported: the endpoint already has --max-workers workers",
         Field.of("endpoint", target.toString()),
         Field.of("refused", refused));
+  }
+
+  @Override
+  public void lost(long messages) {
+    zmqLost.inc(messages);
+  }
+
+  @Override
+  public void disconnected() {
+    zmqDisconnects.inc();
+  }
+
+  @Override
+  public void restarted() {
+    zmqRestarts.inc();
+  }
+
+  @Override
+  public void publishers(java.util.Map<ZmqIntake.State, Integer> byState) {
+    zmqPublishers = byState;
   }
 
   /** A rendering of /metrics was made, {@code ahead} of an expected scrape or {@code on_scrape}. */

@@ -5,7 +5,9 @@ public enum Intake {
   /** Answers to {@code $SRV.STATS} polls (Dynamo 0.1.1 to 0.6.0). */
   STATS("stats", 1),
   /** Pushed on NATS subjects (0.4.1 on). */
-  NATS("nats", 2);
+  NATS("nats", 2),
+  /** Pushed on the ZMQ event plane, from each worker's own publisher (1.3 on, by default). */
+  ZMQ("zmq", 4);
 
   private final String label;
   private final int bit;
@@ -20,7 +22,7 @@ public enum Intake {
   }
 
   /** Every combination's label, made once: a label per worker and poll costs nothing. */
-  private static final String[] LABELS = new String[4];
+  private static final String[] LABELS = new String[8];
 
   static {
     for (int bits = 0; bits < LABELS.length; bits++) {

@@ -17,8 +17,27 @@ import java.util.function.Predicate;
  * @param polled the endpoint each worker registered under the layouts of releases that answer
  *     {@code $SRV.STATS} ({@code instances/}, {@code {ns}/components/}) is shown under (its {@code
  *     load_metrics}, not its {@code generate}): polled even before {@code $SRV.INFO} names it
+ * @param zmq every event channel of a worker that publishes on the ZMQ event plane (1.3 on)
  */
-public record Roster(Map<Long, Member> workers, Map<Long, Long> publishers, Set<Target> polled) {
+public record Roster(
+    Map<Long, Member> workers, Map<Long, Long> publishers, Set<Target> polled, List<Channel> zmq) {
+
+  /** A roster of workers that publish nothing on ZMQ. */
+  public Roster(Map<Long, Member> workers, Map<Long, Long> publishers, Set<Target> polled) {
+    this(workers, publishers, polled, List.of());
+  }
+
+  /**
+   * One ZMQ event channel: a worker's PUB socket for one topic.
+   *
+   * @param endpoint the address it advertises, e.g. {@code tcp://10.0.0.7:41445}
+   * @param topic {@code kv_metrics}, {@code forward-pass-metrics}, ...
+   * @param publisherId the id its messages carry (the hex suffix of its key)
+   * @param workerId the worker whose lease it sits on
+   * @param scope the endpoint the channel's key names (1.4 on), or {@code null}
+   */
+  public record Channel(
+      String endpoint, String topic, long publisherId, long workerId, Target scope) {}
 
   /**
    * One worker.

@@ -24,13 +24,9 @@ public final class PushIntake implements AutoCloseable {
     PushDecoder.KV_METRICS, PushDecoder.HIT_RATE, PushDecoder.FORWARD_PASS
   };
 
-  private final String namespace;
-  private final Inbox inbox;
-  private final HitRates hitRates;
   private final PollObserver observer;
+  private final Delivery delivery;
   private final Transport.Subscription subscription;
-  private final java.util.concurrent.atomic.LongAdder decoded =
-      new java.util.concurrent.atomic.LongAdder();
 
   public PushIntake(
       Transport transport,
@@ -38,10 +34,8 @@ public final class PushIntake implements AutoCloseable {
       Inbox inbox,
       HitRates hitRates,
       PollObserver observer) {
-    this.namespace = namespace;
-    this.inbox = inbox;
-    this.hitRates = hitRates;
     this.observer = observer;
+    this.delivery = new Delivery(namespace, inbox, hitRates, observer);
     this.subscription =
         transport.subscribeBounded(subjects(namespace), m -> accept(m.subject(), m.data()));
   }
@@ -69,42 +63,7 @@ public final class PushIntake implements AutoCloseable {
           topic.equals(PushDecoder.HIT_RATE) ? "event" : "push", e.reason(), e.getMessage());
       return;
     }
-    decoded.increment();
-    long now = System.nanoTime();
-    switch (p) {
-      case Pushed.Load l -> {
-        if (l.fromRouter()) {
-          observer.loadMessage("router_estimate");
-        } else if (!inbox.offer(
-            new Inbox.Load(hint(subject), l.workerId(), l.metrics(), Intake.NATS, now))) {
-          observer.loadMessage("inbox_full");
-        }
-      }
-      case Pushed.ForwardPass f -> {
-        Inbox.Pass pass =
-            new Inbox.Pass(
-                hint(subject),
-                f.envelope().publisherId(),
-                f.dpRank(),
-                f.activeRequests(),
-                f.waitingRequests(),
-                Intake.NATS,
-                now);
-        if (!inbox.offer(pass)) {
-          observer.loadMessage("inbox_full");
-        }
-      }
-      case Pushed.HitRate h -> {
-        if (hitRates.record(namespace, h.event(), now)) {
-          observer.eventAccepted(namespace);
-        } else {
-          observer.eventDropped(namespace);
-        }
-      }
-      case Pushed.Ignored ignored -> {
-        // a topic this service does not read
-      }
-    }
+    delivery.deliver(p, hint(subject), Intake.NATS, System.nanoTime());
   }
 
   /** The topic {@code subject} ends with: one of the three constants, or whatever it is. */
@@ -134,7 +93,7 @@ public final class PushIntake implements AutoCloseable {
 
   /** Messages decoded since start (before the inbox keeps only each worker's latest). */
   public long decoded() {
-    return decoded.sum();
+    return delivery.decoded();
   }
 
   /** Messages the transport dropped because delivery fell behind. */

@@ -42,6 +42,7 @@ public final class PollLoop implements AutoCloseable {
   private final PollObserver observer;
   private final Inbox inbox;
   private final Target unplaced;
+  private final Consumer<Roster> rosterReader;
   private boolean registryFailing;
   private final ExecutorService gathers = Executors.newVirtualThreadPerTaskExecutor();
   private Thread thread;
@@ -56,7 +57,8 @@ public final class PollLoop implements AutoCloseable {
       WorkerRegistry registry,
       PollObserver observer,
       Inbox inbox,
-      Target unplaced) {
+      Target unplaced,
+      Consumer<Roster> rosterReader) {
     this.transport = transport;
     this.poller = poller;
     this.targets = targets;
@@ -67,6 +69,7 @@ public final class PollLoop implements AutoCloseable {
     this.observer = observer;
     this.inbox = inbox;
     this.unplaced = unplaced;
+    this.rosterReader = rosterReader;
   }
 
   public void start() {
@@ -93,6 +96,9 @@ public final class PollLoop implements AutoCloseable {
   /** One poll of every target; public so tests and benchmarks can drive the loop by hand. */
   public FleetSnapshot cycle() throws InterruptedException {
     Roster roster = roster();
+    if (roster != null && rosterReader != null) {
+      rosterReader.accept(roster); // the ZMQ intake follows the publishers it advertises
+    }
     Map<Target, Set<Long>> registered = roster == null ? null : roster.registered(targets::accepts);
     Set<Target> current = new TreeSet<>(targets.current());
     if (roster != null) {

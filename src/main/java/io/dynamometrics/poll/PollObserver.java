@@ -9,7 +9,7 @@ public interface PollObserver {
   /**
    * A payload, or part of one, that could not be used.
    *
-   * @param source {@code stats} or {@code event}
+   * @param source {@code stats}, {@code event}, {@code push} or {@code zmq} (a frame)
    * @param reason a fixed token from {@link io.dynamometrics.wire.DecodeError}
    */
   void decodeError(String source, String reason, String detail);

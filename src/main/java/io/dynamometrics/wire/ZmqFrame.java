@@ -57,6 +57,29 @@ public record ZmqFrame(String topic, long publisherId, long sequence, byte[] env
         Arrays.copyOfRange(body, 5, body.length));
   }
 
+  /** The four frames of this message, as a Dynamo publisher sends them. */
+  public byte[][] frames() {
+    byte[] body = new byte[5 + envelope.length];
+    body[0] = VERSION;
+    body[1] = (byte) (envelope.length >>> 24);
+    body[2] = (byte) (envelope.length >>> 16);
+    body[3] = (byte) (envelope.length >>> 8);
+    body[4] = (byte) envelope.length;
+    System.arraycopy(envelope, 0, body, 5, envelope.length);
+    return new byte[][] {
+      topic.getBytes(StandardCharsets.UTF_8), be(publisherId), be(sequence), body
+    };
+  }
+
+  private static byte[] be(long v) {
+    byte[] b = new byte[8];
+    for (int i = 7; i >= 0; i--) {
+      b[i] = (byte) v;
+      v >>>= 8;
+    }
+    return b;
+  }
+
   private static long u64(byte[] b) {
     long v = 0;
     for (int i = 0; i < 8; i++) {

@@ -95,6 +95,37 @@ class EtcdRosterTest {
   }
 
   @Test
+  void zmqChannelsCarryTheirAddressTopicPublisherAndWorkerInBothLayouts() throws IOException {
+    Roster old =
+        new EtcdRoster(dump("1.3.1/etcd-while-running-fpm-default.json"), "dyn1x").roster();
+    assertThat(old.zmq())
+        .contains(
+            new Roster.Channel(
+                "tcp://192.0.2.2:42263",
+                "forward-pass-metrics",
+                Long.parseUnsignedLong("a324e5a50eaaeda3", 16),
+                0x5315a24510bf5b85L,
+                null)); // the old layout names no endpoint
+    Roster scoped = new EtcdRoster(dump("1.4.0/etcd-while-running-default.json"), "dyn1x").roster();
+    assertThat(scoped.zmq())
+        .containsExactlyInAnyOrder(
+            new Roster.Channel(
+                "tcp://192.0.2.2:34815",
+                "kv_metrics",
+                0xb620e4fd61418L,
+                0x5315a24510bf5ab9L,
+                new Target("dyn1x", "backend", "generate")),
+            new Roster.Channel(
+                "tcp://192.0.2.2:39897",
+                "kv-events",
+                0x1d3a3fd0ebd6e3L,
+                0x5315a24510bf5ab9L,
+                new Target("dyn1x", "backend", "generate")));
+    // a NATS channel has no address to connect to
+    assertThat(new EtcdRoster(dump("0.9.1-router/etcd.json"), "dyn").roster().zmq()).isEmpty();
+  }
+
+  @Test
   void capacityComesFromRuntimeConfig() {
     assertThat(
             EtcdRoster.capacity(

@@ -28,6 +28,9 @@ class PushedLoadIT {
   static final List<String> GROUPS =
       List.of("0.4.1", "0.6.0", "0.6.1", "0.8.1", "0.9.1", "1.0.2", "1.2.1", "1.3.1", "1.6.1");
 
+  /** The releases whose workers publish on ZMQ by default: one per channel layout, and the last. */
+  static final List<String> ZMQ_GROUPS = List.of("1.3.1", "1.4.0", "1.6.1");
+
   private static final Path LOGS = Jar.LOGS.resolve("pushed");
 
   /** The capacity the workers' model cards state (0.8.0 on, where cards are all that state it). */
@@ -54,6 +57,11 @@ class PushedLoadIT {
 
   static List<String> releases() {
     return RealDynamo.chosen(GROUPS, RealDynamo.PUSHING);
+  }
+
+  static List<String> zmqReleases() {
+    List<String> all = RealDynamo.PUSHING;
+    return RealDynamo.chosen(ZMQ_GROUPS, all.subList(all.indexOf("1.3.0.post1"), all.size()));
   }
 
   /** What the test publishes, in the keys src/test/dynamo/pusher.py takes. */
@@ -118,6 +126,16 @@ class PushedLoadIT {
         .findFirst();
   }
 
+  /** The value of {@code name} for rank {@code rank} of worker {@code id}, if exported. */
+  private static Optional<Double> value(String body, String name, long id, int rank) {
+    return Exposition.parse(body).samples().stream()
+        .filter(s -> s.name().equals(name))
+        .filter(s -> Long.toUnsignedString(id).equals(s.labels().get("worker_id")))
+        .filter(s -> Integer.toString(rank).equals(s.labels().get("dp_rank")))
+        .map(Exposition.Sample::value)
+        .findFirst();
+  }
+
   /** The sum of {@code name}'s samples, optionally only those with {@code label=value}. */
   private static double sum(String body, String name, String... labelValue) {
     return Exposition.parse(body).samples().stream()
@@ -128,22 +146,43 @@ class PushedLoadIT {
   }
 
   /**
-   * Two real workers publishing chosen values are served, a republished value is served, a clean
-   * stop removes a worker's series at once and a kill when its lease expires.
+   * Two real workers publishing chosen values on NATS are served, a republished value is served, a
+   * clean stop removes a worker's series at once and a kill when its lease expires.
    */
   @ParameterizedTest(name = "{0}")
   @MethodSource("releases")
   void pushedLoad(String v) throws Exception {
+    run(v, false);
+  }
+
+  /**
+   * The same, with the workers on their default event plane from 1.3 on, ZMQ: each binds its own
+   * publisher and advertises it in etcd, and the service connects to it; two data-parallel ranks of
+   * one worker are told apart, and the publishers' connections follow the workers.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("zmqReleases")
+  void pushedLoadZmq(String v) throws Exception {
+    run(v, true);
+  }
+
+  private void run(String v, boolean zmq) throws Exception {
     Optional<String> missing = RealDynamo.unavailable("runtime", v);
     assumeTrue(missing.isEmpty(), () -> "Dynamo " + v + " cannot run here: " + missing.get());
     Servers.Nats nats = started.server(Servers.Nats.modern(LOGS));
     Servers.Etcd etcd = started.server(new Servers.Etcd(LOGS));
-    String ns = "push" + v.replaceAll("[^0-9]", "");
+    String ns = (zmq ? "zmq" : "push") + v.replaceAll("[^0-9]", "");
     Map<String, String> env = new HashMap<>(RealDynamo.env(nats.url(), etcd.url()));
-    env.put("DYN_EVENT_PLANE", "nats"); // 1.3 on: ZMQ by default
+    if (zmq) {
+      // the default plane; the address each worker advertises for its publisher, which otherwise
+      // is the machine's own (and tests talk only to loopback)
+      env.put("DYN_EVENT_PLANE_HOST", "127.0.0.1");
+    } else {
+      env.put("DYN_EVENT_PLANE", "nats"); // 1.3 on: ZMQ by default
+    }
     int port = Servers.freePort();
     started.jar(
-        "pushed/service-" + v,
+        "pushed/service-" + (zmq ? "zmq-" : "") + v,
         Map.of("ETCD_ENDPOINTS", etcd.url()),
         Jar.serving(nats.url(), port, "--namespace", ns, "--etcd", "--poll-interval", "0.5"));
     Pusher a = started.server(new Pusher(v, env, ns, "a"));
@@ -209,6 +248,22 @@ class PushedLoadIT {
         m -> value(m, "llm_kv_blocks_active", a.id).orElse(-1.0) == againA,
         Duration.ofSeconds(10));
 
+    if (zmq) {
+      // a second data-parallel rank of worker b, beside its first
+      b.send(load(0, 9, 31).replace("\"dp_rank\":null", "\"dp_rank\":1"), publish);
+      String ranks =
+          Jar.await(
+              port,
+              "/metrics",
+              m -> value(m, "llm_kv_blocks_active", b.id, 1).orElse(-1.0) == 31,
+              Duration.ofSeconds(10));
+      assertThat(value(ranks, "llm_kv_blocks_active", b.id, 0)).contains(expectB);
+      assertThat(sum(ranks, "dynamo_metrics_zmq_publishers", "state", "connected"))
+          .as("the load (and forward-pass) publishers of both workers")
+          .isGreaterThanOrEqualTo(2);
+      assertThat(sum(ranks, "dynamo_metrics_zmq_publishers", "state", "unreachable")).isZero();
+    }
+
     if (atLeast(v, 0, 8) && !atLeast(v, 1, 0)) { // the real KV router of 0.8 and 0.9
       Router router = started.server(new Router(v, env, ns));
       int requests = 3;
@@ -258,7 +313,10 @@ class PushedLoadIT {
 
     // the API says where each worker's values came from (stats once discovery finds the endpoint)
     boolean polled = !atLeast(v, 0, 6) || v.equals("0.6.0"); // they answer $SRV.STATS too
-    String intake = polled ? "\"intake\":\"stats+nats\"" : "\"intake\":\"nats\"";
+    String intake =
+        zmq
+            ? "\"intake\":\"zmq\""
+            : polled ? "\"intake\":\"stats+nats\"" : "\"intake\":\"nats\"";
     Jar.await(port, "/api/v1/fleet", s -> s.contains(intake), Duration.ofSeconds(15));
 
     // a clean stop deletes the instance key: the series go at once, not after the lease
@@ -278,5 +336,14 @@ class PushedLoadIT {
         "/metrics",
         m -> value(m, "llm_kv_blocks_active", a.id).isEmpty(),
         Duration.ofSeconds(45));
+    if (zmq) { // and the service let go of its publishers
+      String end =
+          Jar.await(
+              port,
+              "/metrics",
+              m -> sum(m, "dynamo_metrics_zmq_publishers") == 0,
+              Duration.ofSeconds(10));
+      assertThat(sum(end, "dynamo_metrics_zmq_disconnects_total")).isPositive();
+    }
   }
 }

@@ -314,9 +314,7 @@ class PushedLoadIT {
     // the API says where each worker's values came from (stats once discovery finds the endpoint)
     boolean polled = !atLeast(v, 0, 6) || v.equals("0.6.0"); // they answer $SRV.STATS too
     String intake =
-        zmq
-            ? "\"intake\":\"zmq\""
-            : polled ? "\"intake\":\"stats+nats\"" : "\"intake\":\"nats\"";
+        zmq ? "\"intake\":\"zmq\"" : polled ? "\"intake\":\"stats+nats\"" : "\"intake\":\"nats\"";
     Jar.await(port, "/api/v1/fleet", s -> s.contains(intake), Duration.ofSeconds(15));
 
     // a clean stop deletes the instance key: the series go at once, not after the lease

@@ -84,9 +84,25 @@ public final class Bench implements Callable<Integer> {
   int pushFreshnessSamples;
 
   @Option(
+      names = "--zmq-ingest-seconds",
+      defaultValue = "10",
+      paramLabel = "S",
+      description =
+          "Seconds of the flood of --zmq-publishers ZMQ publishers' load that compares the ZMQ intake's decoding with a bare JeroMQ subscriber connected to the same publishers, then times a new publisher's first value; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int zmqIngestSeconds;
+
+  @Option(
+      names = "--zmq-publishers",
+      defaultValue = "1000",
+      paramLabel = "N",
+      description = "Publishers of the ZMQ flood (default: ${DEFAULT-VALUE}).")
+  int zmqPublishers;
+
+  @Option(
       names = "--pushed-only",
       description =
-          "Run only the pushed-load benchmarks (--push-ingest-seconds, --push-freshness-samples).")
+          "Run only the pushed-load benchmarks (--push-ingest-seconds, --push-freshness-samples,"
+              + " --zmq-ingest-seconds).")
   boolean pushedOnly;
 
   @Option(
@@ -238,6 +254,25 @@ public final class Bench implements Callable<Integer> {
               f.maxMs(),
               f.pollIntervalMs(),
               out.resolve("push-freshness.json")));
+    }
+    if (zmqIngestSeconds > 0) {
+      ZmqIngest.Result z = ZmqIngest.run(out, zmqPublishers, zmqIngestSeconds, 20);
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "zmq load: %d messages of %d publishers in %.0f s; a bare JeroMQ subscriber received"
+                  + " %d, the intake decoded %d (ratio %.3f), %d counted lost; a new publisher's"
+                  + " first value decoded after %.0f ms median, %.0f ms at most (%s)",
+              z.sent(),
+              z.publishers(),
+              z.seconds(),
+              z.bareReceived(),
+              z.decoded(),
+              z.ratio(),
+              z.lost(),
+              z.firstValueMedianMs(),
+              z.firstValueMaxMs(),
+              out.resolve("zmq-ingest.json")));
     }
     if (pushedOnly) {
       return 0;

@@ -220,7 +220,17 @@ class HelmChartIT {
     assertThat(monitor.path("spec").path("jobLabel").asText()).isEqualTo("app.kubernetes.io/name");
     assertThat(monitor.path("metadata").path("labels").path("release").asText())
         .isEqualTo("kube-prometheus-stack");
-    assertThat(ofKind(all, "NetworkPolicy")).hasSize(1);
+    List<JsonNode> policies = ofKind(all, "NetworkPolicy");
+    assertThat(policies).hasSize(2);
+    // the workers' ZMQ publishers admit this service, and only it, on their TCP ports
+    JsonNode events = policies.get(1);
+    assertThat(events.path("metadata").path("namespace").asText()).isEqualTo("dynamo");
+    assertThat(events.path("spec").path("podSelector").toString())
+        .isEqualTo("{\"matchLabels\":{\"nvidia.com/dynamo-component-type\":\"worker\"}}");
+    JsonNode rule = events.path("spec").path("ingress").get(0);
+    assertThat(rule.path("ports").toString()).isEqualTo("[{\"protocol\":\"TCP\"}]");
+    assertThat(rule.path("from").get(0).path("podSelector").path("matchLabels").toString())
+        .contains("app.kubernetes.io/name");
   }
 
   @Test

@@ -42,7 +42,23 @@ function renderStatus(fleet) {
     badge.textContent = "live"; badge.classList.add("live");
   }
   showBanner(banner);
+  renderPublishers(s.eventPublishers);
   $("#updated").textContent = s.polls > 0 ? `poll #${s.polls}, ${num(s.lastPollAgeSeconds, 1)} s ago` : "";
+}
+
+// ZMQ event publishers (Dynamo 1.3 on): how many the service reaches, and how many it cannot
+function renderPublishers(p) {
+  const el = $("#publishers");
+  const total = p ? (p.connecting || 0) + (p.connected || 0) + (p.unreachable || 0) : 0;
+  el.hidden = total === 0;
+  if (total === 0) return;
+  el.textContent = `ZMQ publishers: ${p.connected || 0} connected` +
+    (p.connecting ? `, ${p.connecting} connecting` : "") +
+    (p.unreachable ? `, ${p.unreachable} unreachable` : "");
+  el.className = p.unreachable ? "badge down" : "muted";
+  el.title = p.unreachable
+    ? "Workers advertise addresses this service cannot reach: set DYN_EVENT_PLANE_HOST on them to a reachable address (the pod IP on Kubernetes); the service log names each one."
+    : "";
 }
 
 function renderSelector(fleet) {

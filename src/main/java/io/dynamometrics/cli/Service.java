@@ -74,6 +74,19 @@ final class Service implements AutoCloseable {
   private volatile BooleanSupplier leader = () -> false;
 
   private volatile boolean started;
+  private volatile ZmqIntake zmqIntake;
+
+  /** The ZMQ publishers by the state of their connection, by label; empty without the intake. */
+  private Map<String, Integer> eventPublishers() {
+    ZmqIntake z = zmqIntake;
+    if (z == null) {
+      return Map.of();
+    }
+    Map<String, Integer> out = new java.util.HashMap<>();
+    z.publishers().forEach((state, n) -> out.put(state.label, n));
+    return out;
+  }
+
   private final SelfMetrics self;
 
   /**
@@ -137,7 +150,8 @@ final class Service implements AutoCloseable {
                     this::connected,
                     poll.interval(),
                     poll.staleness,
-                    () -> !started ? "starting" : leading() ? "active" : "standby"));
+                    () -> !started ? "starting" : leading() ? "active" : "standby",
+                    this::eventPublishers));
     try {
       web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
       // one rendering per poll; a stalled poll loop still gets fresh self metrics after 2 polls
@@ -197,6 +211,7 @@ final class Service implements AutoCloseable {
         workers == null ? null : new ZmqIntake(poll.namespace, inbox, hitRates, self, self);
     if (zmq != null) {
       parts.add(zmq);
+      zmqIntake = zmq;
     }
     PollLoop loop =
         new PollLoop(

@@ -30,6 +30,7 @@ public final class FleetApi implements HttpHandler {
   private final BooleanSupplier connected;
   private final Duration pollInterval;
   private final Supplier<String> mode;
+  private final Supplier<java.util.Map<String, Integer>> eventPublishers;
   private final WorkerKvHistory workerKv;
   private final int stalenessPolls;
 
@@ -38,6 +39,8 @@ public final class FleetApi implements HttpHandler {
    *     names
    * @param mode what this instance is doing now: {@code starting}, {@code active} or {@code
    *     standby}
+   * @param eventPublishers the ZMQ event publishers discovery advertises, by connection state
+   *     ({@code connecting}, {@code connected}, {@code unreachable}); empty without a ZMQ intake
    */
   public FleetApi(
       Supplier<FleetSnapshot> fleet,
@@ -46,7 +49,8 @@ public final class FleetApi implements HttpHandler {
       BooleanSupplier connected,
       Duration pollInterval,
       int stalenessPolls,
-      Supplier<String> mode) {
+      Supplier<String> mode,
+      Supplier<java.util.Map<String, Integer>> eventPublishers) {
     this.fleet = fleet;
     this.history = history;
     this.workerKv = workerKv;
@@ -54,6 +58,7 @@ public final class FleetApi implements HttpHandler {
     this.pollInterval = pollInterval;
     this.stalenessPolls = stalenessPolls;
     this.mode = mode;
+    this.eventPublishers = eventPublishers;
   }
 
   @Override
@@ -116,6 +121,14 @@ public final class FleetApi implements HttpHandler {
                 && age >= 0
                 && age <= stalenessPolls * pollInterval.toMillis() / 1000.0 + 1);
     o.name("serverTimeMillis").value(now);
+    java.util.Map<String, Integer> publishers = eventPublishers.get();
+    if (!publishers.isEmpty()) { // ZMQ publishers (Dynamo 1.3 on) by the state of the connection
+      o.startObject("eventPublishers");
+      for (String state : new java.util.TreeSet<>(publishers.keySet())) {
+        o.name(state).value((long) publishers.get(state));
+      }
+      o.endObject();
+    }
     o.endObject();
     o.startArray("endpoints");
     if (!currentMode.equals("active")) { // starting, or a standby: no fleet, as on /metrics

@@ -262,6 +262,9 @@ class PushedLoadIT {
           .as("the load (and forward-pass) publishers of both workers")
           .isGreaterThanOrEqualTo(2);
       assertThat(sum(ranks, "dynamo_metrics_zmq_publishers", "state", "unreachable")).isZero();
+      // and the dashboard's API says so
+      assertThat(Jar.get(port, "/api/v1/fleet").body())
+          .containsPattern("\"eventPublishers\":\\{\"connected\":[1-9][0-9]*,");
     }
 
     if (atLeast(v, 0, 8) && !atLeast(v, 1, 0)) { // the real KV router of 0.8 and 0.9

@@ -27,10 +27,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -167,12 +170,11 @@ class ZmqIntakeTest {
     }
   }
 
-  private static void await(BooleanSupplier condition, Duration timeout) throws Exception {
-    long until = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waited %s", timeout).isLessThan(until);
-      Thread.sleep(5);
-    }
+  private static void await(BooleanSupplier condition, Duration timeout) {
+    Awaitility.await()
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(5))
+        .until(condition::getAsBoolean);
   }
 
   private List<Inbox.Load> drained() {
@@ -186,32 +188,45 @@ class ZmqIntakeTest {
    * subscriber that has just connected misses what comes before its subscription reaches the
    * publisher); returns the sequence that arrived.
    */
-  private long firstArrival(Pub p, long publisher, long worker, long from) throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    for (long seq = from; System.nanoTime() < until; seq++) {
-      send(p, load(publisher, seq, worker, 100 + seq));
-      Thread.sleep(20);
-      for (Inbox.Load l : drained()) {
-        assertThat(l.workerId()).isEqualTo(worker);
-        assertThat(l.intake()).isEqualTo(Intake.ZMQ);
-        assertThat(l.hint()).isEqualTo(GEN);
-        assertThat(l.metrics().kvActiveBlocks()).isEqualTo(100 + seq);
-        return seq;
-      }
-    }
-    throw new AssertionError("nothing arrived from " + p.address());
+  private long firstArrival(Pub p, long publisher, long worker, long from) {
+    long[] seq = {from};
+    AtomicReference<Inbox.Load> got = new AtomicReference<>();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(20))
+        .until(
+            () -> {
+              send(p, load(publisher, seq[0], worker, 100 + seq[0]));
+              seq[0]++;
+              Thread.sleep(10);
+              List<Inbox.Load> loads = drained();
+              if (!loads.isEmpty()) {
+                got.set(loads.get(0));
+              }
+              return got.get() != null;
+            });
+    Inbox.Load l = got.get();
+    assertThat(l.workerId()).isEqualTo(worker);
+    assertThat(l.intake()).isEqualTo(Intake.ZMQ);
+    assertThat(l.hint()).isEqualTo(GEN);
+    return l.metrics().kvActiveBlocks() - 100;
   }
 
-  private Inbox.Load next(Duration timeout) throws Exception {
-    long until = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < until) {
-      List<Inbox.Load> got = drained();
-      if (!got.isEmpty()) {
-        return got.get(got.size() - 1);
-      }
-      Thread.sleep(5);
-    }
-    throw new AssertionError("nothing arrived");
+  /** The latest load to arrive within {@code timeout}. */
+  private Inbox.Load next(Duration timeout) {
+    AtomicReference<Inbox.Load> got = new AtomicReference<>();
+    Awaitility.await()
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(5))
+        .until(
+            () -> {
+              List<Inbox.Load> loads = drained();
+              if (!loads.isEmpty()) {
+                got.set(loads.get(loads.size() - 1));
+              }
+              return got.get() != null;
+            });
+    return got.get();
   }
 
   private int state(ZmqIntake.State s) {
@@ -449,9 +464,13 @@ class ZmqIntakeTest {
       intake.accept(roster(channel(p, id, id)));
       // leave once connected, or while still connecting: a handshake lost in a race when
       // publishers come and go this fast is dropped after 2 s and tried again
-      long until = System.nanoTime() + 100_000_000L;
-      while (state(ZmqIntake.State.CONNECTED) == 0 && System.nanoTime() < until) {
-        Thread.sleep(1);
+      try {
+        Awaitility.await()
+            .atMost(Duration.ofMillis(100))
+            .pollInterval(Duration.ofMillis(1))
+            .until(() -> state(ZmqIntake.State.CONNECTED) == 1);
+      } catch (ConditionTimeoutException e) {
+        // still connecting: it leaves all the same, which is a path to cover too
       }
       connected += state(ZmqIntake.State.CONNECTED);
       intake.accept(roster());

@@ -149,7 +149,7 @@ class PushedLoadIT {
    * Two real workers publishing chosen values on NATS are served, a republished value is served, a
    * clean stop removes a worker's series at once and a kill when its lease expires.
    */
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "{0}", allowZeroInvocations = true) // releases a run did not choose
   @MethodSource("releases")
   void pushedLoad(String v) throws Exception {
     run(v, false);
@@ -160,7 +160,7 @@ class PushedLoadIT {
    * publisher and advertises it in etcd, and the service connects to it; two data-parallel ranks of
    * one worker are told apart, and the publishers' connections follow the workers.
    */
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "{0}", allowZeroInvocations = true) // releases a run did not choose
   @MethodSource("zmqReleases")
   void pushedLoadZmq(String v) throws Exception {
     run(v, true);

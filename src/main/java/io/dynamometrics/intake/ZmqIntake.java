@@ -123,6 +123,12 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
     /** Disconnected for good: it is not a Dynamo publisher (until discovery changes it). */
     boolean refused;
 
+    /**
+     * It was reached once: a publisher that then goes quiet has stopped or crashed (its worker
+     * leaves with its lease), not one the service cannot reach.
+     */
+    boolean reached;
+
     Link(String address, List<Roster.Channel> channels, long now) {
       this.address = address;
       this.channels = channels;
@@ -305,6 +311,7 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
             link.state = State.CONNECTED;
             link.sinceNanos = now;
             link.loggedUnreachable = false;
+            link.reached = true;
           } else {
             // ZMTP 1.0 or 2.0, or bytes that are not ZMTP at all: no Dynamo publisher
             observer.decodeError(
@@ -338,7 +345,9 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
   private void ageConnections(long now) {
     boolean changed = false;
     for (Link l : links.values()) {
-      if (l.state == State.CONNECTING && now - l.sinceNanos > UNREACHABLE_AFTER_NANOS) {
+      if (l.state == State.CONNECTING
+          && !l.reached
+          && now - l.sinceNanos > UNREACHABLE_AFTER_NANOS) {
         unreachable(l, "no connection within " + UNREACHABLE_AFTER_NANOS / 1_000_000_000 + " s");
         changed = true;
       }
@@ -349,8 +358,8 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
   }
 
   private void unreachable(Link link, String why) {
-    if (link.state == State.CONNECTED) {
-      return; // a retry after the connection dropped: the next event tells
+    if (link.state == State.CONNECTED || (link.reached && !link.refused)) {
+      return; // it went away after it was reached: reconnecting, until discovery drops it
     }
     link.state = State.UNREACHABLE;
     if (link.loggedUnreachable) {

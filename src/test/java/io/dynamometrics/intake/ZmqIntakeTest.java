@@ -313,6 +313,21 @@ class ZmqIntakeTest {
   }
 
   @Test
+  void aPublisherKilledMidStreamIsADisconnectNotAnUnreachableAddress() throws Exception {
+    Pub a = pub();
+    intake.accept(roster(channel(a, 0xA1L, 7)));
+    firstArrival(a, 0xA1L, 7, 0);
+    a.socket().close(); // the worker died; its keys stay in etcd until its lease expires
+    await(() -> seen.disconnects.get() == 1, Duration.ofSeconds(5));
+    await(() -> state(ZmqIntake.State.CONNECTING) == 1, Duration.ofSeconds(5));
+    Thread.sleep(6000); // past the time after which a never-reached publisher is unreachable
+    assertThat(state(ZmqIntake.State.UNREACHABLE)).isZero();
+    assertThat(logged).noneMatch(r -> r.getMessage().contains(a.address()));
+    intake.accept(roster()); // the lease expired
+    await(() -> state(ZmqIntake.State.CONNECTING) == 0, Duration.ofSeconds(5));
+  }
+
+  @Test
   void badFramesAreCountedAndTheIntakeGoesOn() throws Exception {
     Pub a = pub();
     intake.accept(roster(channel(a, 0xA1L, 7)));

@@ -67,6 +67,25 @@ public final class Inbox {
     return true;
   }
 
+  /**
+   * Puts back a value the poll loop could not place yet (its worker not yet in discovery), unless a
+   * newer one of the same worker arrived meanwhile or {@code maxKeys} are waiting.
+   */
+  public void retry(Load load) {
+    Key k = new Key(load.workerId(), load.metrics().dpRank());
+    if (loads.size() < maxKeys) {
+      loads.putIfAbsent(k, load);
+    }
+  }
+
+  /** As {@link #retry(Load)}, for forward-pass metrics. */
+  public void retry(Pass pass) {
+    Key k = new Key(pass.publisherId(), pass.dpRank());
+    if (passes.size() < maxKeys) {
+      passes.putIfAbsent(k, pass);
+    }
+  }
+
   /** Hands every waiting value to the consumers, each once, and forgets it. */
   public void drain(Consumer<Load> onLoad, Consumer<Pass> onPass) {
     for (Key k : loads.keySet()) {

@@ -143,7 +143,26 @@ public final class PollLoop implements AutoCloseable {
     }
     long now = System.nanoTime();
     if (inbox != null) {
-      inbox.drain(l -> place(l, roster), p -> place(p, roster));
+      List<Inbox.Load> earlyLoads = new ArrayList<>();
+      List<Inbox.Pass> earlyPasses = new ArrayList<>();
+      inbox.drain(
+          l -> {
+            if (early(l.workerId(), roster, l.atNanos(), now)) {
+              earlyLoads.add(l);
+            } else {
+              place(l, roster);
+            }
+          },
+          p -> {
+            Long w = roster == null ? null : roster.workerOf(p.publisherId());
+            if (roster != null && w == null && now - p.atNanos() < EARLY_GRACE_NANOS) {
+              earlyPasses.add(p);
+            } else {
+              place(p, roster);
+            }
+          });
+      earlyLoads.forEach(inbox::retry); // placed on a later tick, once discovery shows the worker
+      earlyPasses.forEach(inbox::retry);
     }
     state.roster(roster, now);
     if (roster != null) {
@@ -169,6 +188,19 @@ public final class PollLoop implements AutoCloseable {
       }
     }
     return snapshot;
+  }
+
+  /**
+   * How long a pushed value of a worker discovery does not show yet waits for it. A worker writes
+   * its instance key before it publishes, so such a value is either early (the roster was read just
+   * before the key was written) or late (the worker is gone): an early one is placed when the key
+   * shows, a late one is dropped after this and never brings its worker back. Idle workers publish
+   * once, so an early value dropped would be missing until the worker's next change.
+   */
+  static final long EARLY_GRACE_NANOS = 5_000_000_000L;
+
+  private static boolean early(long workerId, Roster roster, long atNanos, long now) {
+    return roster != null && !roster.knows(workerId) && now - atNanos < EARLY_GRACE_NANOS;
   }
 
   /**

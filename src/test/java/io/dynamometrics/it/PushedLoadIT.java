@@ -187,6 +187,16 @@ class PushedLoadIT {
         Jar.serving(nats.url(), port, "--namespace", ns, "--etcd", "--poll-interval", "0.5"));
     Pusher a = started.server(new Pusher(v, env, ns, "a"));
     Pusher b = started.server(new Pusher(v, env, ns, "b"));
+    if (zmq) {
+      // ZMQ keeps nothing for a subscriber that connects later, and an idle worker publishes only
+      // when its load changes: publish once the service reaches both workers' load and
+      // forward-pass publishers, as a router does
+      Jar.await(
+          port,
+          "/metrics",
+          m -> sum(m, "dynamo_metrics_zmq_publishers", "state", "connected") >= 4,
+          Duration.ofSeconds(20));
+    }
     Duration publish = Duration.ofSeconds(10);
     a.send(load(40, 12, 23), publish);
     b.send(load(7, 5, 6), publish);

@@ -31,6 +31,10 @@ public final class ReferenceDoc {
               "ETCD_AUTH_CLIENT_CERT", "with `--etcd`: client certificate (PEM) for mutual TLS"),
           new Variable(
               "ETCD_AUTH_CLIENT_KEY", "with `--etcd`: its private key (PEM, PKCS#8 or PKCS#1)"),
+          new Variable(
+              "ETCD_AUTH_CLIENT_KEY_PASSWORD",
+              "the password of an encrypted `ETCD_AUTH_CLIENT_KEY`"),
+          new Variable("ETCD_AUTH_CLIENT_KEY_PASSWORD_FILE", "a file holding that password"),
           new Variable("NATS_AUTH_USERNAME", "NATS user (with the password)"),
           new Variable("NATS_AUTH_PASSWORD", "NATS password"),
           new Variable("NATS_AUTH_TOKEN", "NATS token"),
@@ -39,6 +43,8 @@ public final class ReferenceDoc {
           new Variable("NATS_TLS_CA", "CA certificate (PEM) to trust the NATS server's TLS"),
           new Variable("NATS_TLS_CERT", "client certificate (PEM) for NATS mutual TLS"),
           new Variable("NATS_TLS_KEY", "its private key (PEM)"),
+          new Variable("NATS_TLS_KEY_PASSWORD", "the password of an encrypted `NATS_TLS_KEY`"),
+          new Variable("NATS_TLS_KEY_PASSWORD_FILE", "a file holding that password"),
           new Variable(
               "DYN_LOGGING_JSONL",
               "`1` or `true`: log one JSON object per line (as `--log-format json`)"),

@@ -28,7 +28,7 @@ final class ServeOptions {
       description =
           "Protects every endpoint; Prometheus' --web.config.file format: tls_server_config (cert_file, "
               + "key_file, client_auth_type, client_ca_file, min/max_version, cipher_suites, ...), http_server_config "
-              + "(headers) and basic_auth_users (user: bcrypt hash). Unknown keys are an error. See the README.")
+              + "(headers) and basic_auth_users (user: bcrypt hash). Unknown keys are an error. See docs/security.md.")
   Path webConfig;
 
   /** The web protection to apply, or a user error naming what is wrong in the file. */

@@ -94,7 +94,7 @@ final class Service implements AutoCloseable {
    * JvmMetrics}, with {@code jvm_native_memory_*} only when native memory tracking is on. Those
    * series come from a diagnostic command through the platform MBean server, which costs 2.6-4.8
    * MiB resident in probes (JMX and the JDK's diagnostic commands, loaded to report nothing when
-   * tracking is off, as it is by default; BENCHMARKS.md, "Footprint").
+   * tracking is off, as it is by default; docs/benchmarks.md, the footprint row).
    */
   static void registerJvmMetrics(PrometheusRegistry registry) {
     JvmThreadsMetrics.builder().register(registry);

@@ -88,7 +88,7 @@ final class FleetSeries {
 
   static final String WORKER_INFO_HELP =
       "Always 1; label intake says how the worker's load arrives: stats (polled $SRV.STATS),"
-          + " nats (pushed on NATS), or stats+nats.";
+          + " nats (pushed on NATS), stats+nats, or zmq (published on the ZMQ event plane).";
 
   static final List<EndpointGauge> ENDPOINT =
       List.of(

@@ -22,7 +22,7 @@ import java.util.function.Supplier;
 /**
  * {@code GET /api/v1/fleet} (the current snapshot) and {@code GET /api/v1/history} (the ring
  * buffer), written by {@link JsonWriter}: a service that never loads Jackson's object mapper holds
- * several MiB less (BENCHMARKS.md, "Footprint").
+ * several MiB less (docs/benchmarks.md, the footprint row).
  */
 public final class FleetApi implements HttpHandler {
   private final Supplier<FleetSnapshot> fleet;

@@ -48,9 +48,9 @@ public final class WebServer implements AutoCloseable {
 
   /**
    * The most written to the socket at once: a 10 MB body written whole took twice as long as in
-   * slices (BENCHMARKS.md, "The socket write"), likely because the channel copies a heap array into
-   * a temporary direct buffer of the write's size, cached per thread, and each request has a fresh
-   * thread.
+   * slices (the benchmarks of the socket write), likely because the channel copies a heap array
+   * into a temporary direct buffer of the write's size, cached per thread, and each request has a
+   * fresh thread.
    */
   private static final int WRITE_SLICE = 256 * 1024;
 

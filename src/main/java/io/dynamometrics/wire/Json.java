@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * <p>The readers stream over {@link #parser}; the tree ({@link #mapper}) is made on first use, for
  * the payloads they hand on to it (data that is not plainly valid, whose error it words): Jackson's
  * object mapper loads several MiB of classes that a service reading well-formed replies never needs
- * (BENCHMARKS.md, "Footprint").
+ * (docs/benchmarks.md, the footprint row).
  */
 public final class Json {
   private static final JsonFactory FACTORY =

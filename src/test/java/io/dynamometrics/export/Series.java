@@ -2,7 +2,7 @@ package io.dynamometrics.export;
 
 import java.util.List;
 
-/** The series names tests check, written once (the README's Metrics section lists them). */
+/** The series names tests check, written once (docs/metrics.md lists them). */
 public final class Series {
   /** The fleet series an aggregator in pull mode shows without etcd (no llm_workers_registered). */
   public static final List<String> FLEET =

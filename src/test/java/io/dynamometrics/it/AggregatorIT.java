@@ -133,7 +133,7 @@ class AggregatorIT {
   /**
    * A service polling workers that send KV events (given its component, or discovering it), scraped
    * in every format and read through its web API, never loads Jackson's object mapper nor the
-   * platform MBean server: together about 10 MiB resident in a fleet of 100 (BENCHMARKS.md,
+   * platform MBean server: together about 10 MiB resident in a fleet of 100 (docs/benchmarks.md,
    * "Footprint"), on paths that have a byte writer or scanner of their own. Jackson stays the
    * reader of what the scanners do not take.
    */

@@ -6,7 +6,7 @@ import io.dynamometrics.fleet.Inbox;
 import io.dynamometrics.fleet.Roster;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.intake.ZmqIntake;
-import io.dynamometrics.poll.PollObserver;
+import io.dynamometrics.poll.QuietObserver;
 import io.dynamometrics.wire.PushDecoder;
 import io.dynamometrics.wire.PushEncoder;
 import io.dynamometrics.wire.ZmqFrame;
@@ -57,29 +57,14 @@ final class ZmqIngest {
       double firstValueMaxMs) {}
 
   /** Counts what the intake reports; nothing else is needed here. */
-  private static final class Counts implements PollObserver, ZmqIntake.Observer {
+  private static final class Counts extends QuietObserver implements ZmqIntake.Observer {
     final AtomicLong lost = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
-
-    @Override
-    public void gathered(Target target, int replies, double seconds) {}
 
     @Override
     public void decodeError(String source, String reason, String detail) {
       errors.incrementAndGet();
     }
-
-    @Override
-    public void eventAccepted(String namespace) {}
-
-    @Override
-    public void eventDropped(String namespace) {}
-
-    @Override
-    public void loadMessage(String result) {}
-
-    @Override
-    public void workersOverLimit(Target target, int refused) {}
 
     @Override
     public void lost(long messages) {

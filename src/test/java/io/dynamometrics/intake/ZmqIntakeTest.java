@@ -7,7 +7,7 @@ import io.dynamometrics.fleet.Inbox;
 import io.dynamometrics.fleet.Intake;
 import io.dynamometrics.fleet.Roster;
 import io.dynamometrics.fleet.Target;
-import io.dynamometrics.poll.PollObserver;
+import io.dynamometrics.poll.QuietObserver;
 import io.dynamometrics.wire.PushEncoder;
 import io.dynamometrics.wire.ZmqFrame;
 import java.io.IOException;
@@ -50,15 +50,12 @@ class ZmqIntakeTest {
   private static final Target GEN = new Target("dyn", "backend", "generate");
 
   /** What the intake reported. */
-  static final class Seen implements PollObserver, ZmqIntake.Observer {
+  static final class Seen extends QuietObserver implements ZmqIntake.Observer {
     final Map<String, AtomicLong> errors = new ConcurrentHashMap<>();
     final AtomicLong lost = new AtomicLong();
     final AtomicLong restarts = new AtomicLong();
     final AtomicLong disconnects = new AtomicLong();
     final List<String> details = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void gathered(Target target, int replies, double seconds) {}
 
     @Override
     public void decodeError(String source, String reason, String detail) {
@@ -70,18 +67,6 @@ class ZmqIntakeTest {
       AtomicLong n = errors.get(key);
       return n == null ? 0 : n.get();
     }
-
-    @Override
-    public void eventAccepted(String namespace) {}
-
-    @Override
-    public void eventDropped(String namespace) {}
-
-    @Override
-    public void loadMessage(String result) {}
-
-    @Override
-    public void workersOverLimit(Target target, int refused) {}
 
     @Override
     public void lost(long messages) {

@@ -46,13 +46,13 @@ class PollLoopTest {
         PollLoop loop =
             new PollLoop(
                 transport,
-                new Poller(transport, Duration.ofMillis(50), new Recording()),
+                new Poller(transport, Duration.ofMillis(50), new QuietObserver()),
                 Targets.fixed(GEN),
                 new FleetState(3, 100, Duration.ofSeconds(60)),
                 Duration.ofMillis(100),
                 List.of(),
                 etcd::get,
-                new Recording(),
+                new QuietObserver(),
                 inbox,
                 GEN,
                 null)) {
@@ -71,26 +71,5 @@ class PollLoopTest {
       inbox.drain(left::add, p -> {});
       assertThat(left).isEmpty();
     }
-  }
-
-  /** Counts nothing; the loop needs an observer. */
-  private static final class Recording implements PollObserver {
-    @Override
-    public void gathered(Target target, int replies, double seconds) {}
-
-    @Override
-    public void decodeError(String source, String reason, String detail) {}
-
-    @Override
-    public void eventAccepted(String namespace) {}
-
-    @Override
-    public void eventDropped(String namespace) {}
-
-    @Override
-    public void loadMessage(String result) {}
-
-    @Override
-    public void workersOverLimit(Target target, int refused) {}
   }
 }

@@ -5,6 +5,8 @@ import io.dynamometrics.fleet.Inbox;
 import io.dynamometrics.fleet.Intake;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.poll.PollObserver;
+import io.dynamometrics.wire.BadPayload;
+import io.dynamometrics.wire.PushDecoder;
 import io.dynamometrics.wire.Pushed;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -28,11 +30,29 @@ final class Delivery {
   }
 
   /**
+   * Decodes one message of {@code topic} and hands it on; a payload that cannot be used is counted
+   * and logged, as a hit-rate {@code event} or a {@code push}.
+   *
+   * @param hint the endpoint the message's subject or channel names, or {@code null}
+   */
+  void decode(String topic, byte[] data, Target hint, Intake intake) {
+    Pushed p;
+    try {
+      p = PushDecoder.decode(topic, data);
+    } catch (BadPayload e) {
+      observer.decodeError(
+          topic.equals(PushDecoder.HIT_RATE) ? "event" : "push", e.reason(), e.getMessage());
+      return;
+    }
+    deliver(p, hint, intake, System.nanoTime());
+  }
+
+  /**
    * Hands on one decoded message.
    *
    * @param hint the endpoint the message's subject or channel names, or {@code null}
    */
-  void deliver(Pushed p, Target hint, Intake intake, long nowNanos) {
+  private void deliver(Pushed p, Target hint, Intake intake, long nowNanos) {
     decoded.increment();
     switch (p) {
       case Pushed.Load l -> {

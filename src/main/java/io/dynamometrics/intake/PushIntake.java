@@ -6,9 +6,7 @@ import io.dynamometrics.fleet.Intake;
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.poll.PollObserver;
 import io.dynamometrics.transport.Transport;
-import io.dynamometrics.wire.BadPayload;
 import io.dynamometrics.wire.PushDecoder;
-import io.dynamometrics.wire.Pushed;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -24,7 +22,6 @@ public final class PushIntake implements AutoCloseable {
     PushDecoder.KV_METRICS, PushDecoder.HIT_RATE, PushDecoder.FORWARD_PASS
   };
 
-  private final PollObserver observer;
   private final Delivery delivery;
   private final Transport.Subscription subscription;
 
@@ -34,7 +31,6 @@ public final class PushIntake implements AutoCloseable {
       Inbox inbox,
       HitRates hitRates,
       PollObserver observer) {
-    this.observer = observer;
     this.delivery = new Delivery(namespace, inbox, hitRates, observer);
     this.subscription =
         transport.subscribeBounded(subjects(namespace), m -> accept(m.subject(), m.data()));
@@ -54,16 +50,7 @@ public final class PushIntake implements AutoCloseable {
 
   /** Decodes one message and hands it on; public so that benchmarks can drive it. */
   public void accept(String subject, byte[] data) {
-    String topic = topic(subject);
-    Pushed p;
-    try {
-      p = PushDecoder.decode(topic, data);
-    } catch (BadPayload e) {
-      observer.decodeError(
-          topic.equals(PushDecoder.HIT_RATE) ? "event" : "push", e.reason(), e.getMessage());
-      return;
-    }
-    delivery.deliver(p, hint(subject), Intake.NATS, System.nanoTime());
+    delivery.decode(topic(subject), data, hint(subject), Intake.NATS);
   }
 
   /** The topic {@code subject} ends with: one of the three constants, or whatever it is. */

@@ -4,7 +4,6 @@ import io.dynamometrics.fleet.HitRates;
 import io.dynamometrics.fleet.Inbox;
 import io.dynamometrics.fleet.Intake;
 import io.dynamometrics.fleet.Roster;
-import io.dynamometrics.fleet.Target;
 import io.dynamometrics.log.Field;
 import io.dynamometrics.log.Log;
 import io.dynamometrics.poll.PollObserver;
@@ -447,18 +446,8 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
       zmqObserver.restarted();
     }
     followed = sequences.size();
-    io.dynamometrics.wire.Pushed p;
-    try {
-      p = PushDecoder.decode(frame.topic(), frame.envelope());
-    } catch (BadPayload e) {
-      observer.decodeError(
-          frame.topic().equals(PushDecoder.HIT_RATE) ? "event" : "push",
-          e.reason(),
-          e.getMessage());
-      return;
-    }
-    Target hint = channel != null ? channel.scope() : null;
-    delivery.deliver(p, hint, Intake.ZMQ, System.nanoTime());
+    delivery.decode(
+        frame.topic(), frame.envelope(), channel != null ? channel.scope() : null, Intake.ZMQ);
   }
 
   /** Where a channel's messages come from: its worker's channel of that topic. */

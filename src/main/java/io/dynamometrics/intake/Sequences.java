@@ -19,8 +19,8 @@ final class Sequences {
   private final Map<String, Long> publisherOfChannel = new HashMap<>();
 
   /**
-   * Records message {@code sequence} of {@code publisherId}, sent on {@code channel} (the address
-   * the subscriber connected to, or another name for where a publisher stands).
+   * Records message {@code sequence} of {@code publisherId}, sent on {@code channel} (a worker's
+   * channel of one topic, where a new publisher id means the worker's process started again).
    */
   Seen seen(String channel, long publisherId, long sequence) {
     boolean restarted = false;

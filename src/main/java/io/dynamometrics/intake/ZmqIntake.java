@@ -104,12 +104,14 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
 
   // owned by the socket thread
   private final Map<String, Link> links = new HashMap<>();
-  private Map<Long, Roster.Channel> byPublisher = Map.of();
+  private Map<Long, Known> byPublisher = Map.of();
   private Map<String, List<Roster.Channel>> applied = Map.of();
   private final Sequences sequences = new Sequences();
-  private final Map<State, Integer> lastCounts = new HashMap<>();
   private volatile Map<State, Integer> counts = Map.of();
   private volatile int followed;
+
+  /** A publisher discovery names, and the key its sequences are followed under (made once). */
+  private record Known(Roster.Channel channel, String key) {}
 
   /** One publisher address and what the service knows of its connection. */
   private static final class Link {
@@ -245,7 +247,7 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
         it.remove();
       }
     }
-    Map<Long, Roster.Channel> publishers = new HashMap<>();
+    Map<Long, Known> publishers = new HashMap<>();
     for (Map.Entry<String, List<Roster.Channel>> e : want.entrySet()) {
       Link link = links.get(e.getKey());
       if (link == null) {
@@ -267,7 +269,7 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
       }
       link.channels = e.getValue();
       for (Roster.Channel c : e.getValue()) {
-        publishers.put(c.publisherId(), c);
+        publishers.put(c.publisherId(), new Known(c, channelOf(c)));
       }
     }
     byPublisher = publishers;
@@ -395,9 +397,7 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
     for (Link l : links.values()) {
       counts.merge(l.state, 1, Integer::sum);
     }
-    if (!counts.equals(lastCounts)) {
-      lastCounts.clear();
-      lastCounts.putAll(counts);
+    if (!counts.equals(this.counts)) {
       this.counts = Map.copyOf(counts);
       zmqObserver.publishers(this.counts);
     }
@@ -431,12 +431,10 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
       observer.decodeError("zmq", e.reason(), e.getMessage());
       return;
     }
-    Roster.Channel channel = byPublisher.get(frame.publisherId());
+    Known known = byPublisher.get(frame.publisherId());
     Sequences.Seen seen =
         sequences.seen(
-            channel != null
-                ? channelOf(channel)
-                : "publisher/" + Long.toHexString(frame.publisherId()),
+            known != null ? known.key() : "publisher/" + Long.toHexString(frame.publisherId()),
             frame.publisherId(),
             frame.sequence());
     if (seen.lost() > 0) {
@@ -447,7 +445,10 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
     }
     followed = sequences.size();
     delivery.decode(
-        frame.topic(), frame.envelope(), channel != null ? channel.scope() : null, Intake.ZMQ);
+        frame.topic(),
+        frame.envelope(),
+        known != null ? known.channel().scope() : null,
+        Intake.ZMQ);
   }
 
   /** Where a channel's messages come from: its worker's channel of that topic. */

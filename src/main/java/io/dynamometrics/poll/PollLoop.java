@@ -147,15 +147,15 @@ public final class PollLoop implements AutoCloseable {
       List<Inbox.Pass> earlyPasses = new ArrayList<>();
       inbox.drain(
           l -> {
-            if (early(l.workerId(), roster, l.atNanos(), now)) {
+            if (early(roster, roster != null && roster.knows(l.workerId()), l.atNanos(), now)) {
               earlyLoads.add(l);
             } else {
               place(l, roster);
             }
           },
           p -> {
-            Long w = roster == null ? null : roster.workerOf(p.publisherId());
-            if (roster != null && w == null && now - p.atNanos() < EARLY_GRACE_NANOS) {
+            boolean known = roster != null && roster.workerOf(p.publisherId()) != null;
+            if (early(roster, known, p.atNanos(), now)) {
               earlyPasses.add(p);
             } else {
               place(p, roster);
@@ -199,8 +199,9 @@ public final class PollLoop implements AutoCloseable {
    */
   static final long EARLY_GRACE_NANOS = 5_000_000_000L;
 
-  private static boolean early(long workerId, Roster roster, long atNanos, long now) {
-    return roster != null && !roster.knows(workerId) && now - atNanos < EARLY_GRACE_NANOS;
+  /** Whether a value that discovery does not place ({@code !known}) still waits for its key. */
+  private static boolean early(Roster roster, boolean known, long atNanos, long now) {
+    return roster != null && !known && now - atNanos < EARLY_GRACE_NANOS;
   }
 
   /**

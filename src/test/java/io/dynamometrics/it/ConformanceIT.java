@@ -17,15 +17,10 @@ import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.Nats;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,7 +56,6 @@ class ConformanceIT {
   private static final String COMPONENT = "VllmWorker";
   private static final String ENDPOINT = "load_metrics";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   private Servers.Nats nats;
   private Servers.Etcd etcd;
@@ -245,7 +239,7 @@ class ConformanceIT {
         version.compareTo("0.3.0") < 0
             ? ns + "/components/" + COMPONENT + "/" + ENDPOINT + ":"
             : "instances/" + ns + "/" + COMPONENT + "/" + ENDPOINT + ":";
-    assertThat(etcdKeys(layout))
+    assertThat(etcd.keys(layout))
         .containsExactlyInAnyOrder(
             layout + Long.toHexString(w.get(0).id), layout + Long.toHexString(w.get(1).id));
     // no --component: the component is found from the services' $SRV.INFO descriptions; a staleness
@@ -265,7 +259,7 @@ class ConformanceIT {
     long t0 = System.nanoTime();
     e = await(port, x -> x.named("llm_kv_blocks_active").size() == 1);
     double left = (System.nanoTime() - t0) / 1e9;
-    assertThat(etcdKeys(layout))
+    assertThat(etcd.keys(layout))
         .as("the dead worker's key is gone when it leaves")
         .containsExactly(layout + Long.toHexString(w.get(0).id));
     assertThat(left)
@@ -273,34 +267,6 @@ class ConformanceIT {
         .isBetween(3.0, 20.0);
     assertThat(e.value("llm_workers_registered", aggregate(ns))).isEqualTo(1);
     assertServes(e, ns, w.get(0), a);
-  }
-
-  /** The keys under {@code prefix} in the test's etcd, read through its v3 JSON gateway. */
-  private List<String> etcdKeys(String prefix) throws Exception {
-    byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
-    byte[] end = p.clone();
-    end[end.length - 1]++;
-    String body =
-        JSON.writeValueAsString(
-            Map.of(
-                "key",
-                Base64.getEncoder().encodeToString(p),
-                "range_end",
-                Base64.getEncoder().encodeToString(end),
-                "keys_only",
-                true));
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(etcd.url() + "/v3/kv/range"))
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    List<String> keys = new ArrayList<>();
-    for (JsonNode kv : JSON.readTree(r.body()).path("kvs")) {
-      keys.add(
-          new String(Base64.getDecoder().decode(kv.path("key").asText()), StandardCharsets.UTF_8));
-    }
-    return keys;
   }
 
   /**
@@ -720,8 +686,8 @@ class ConformanceIT {
     // d) zero workers: ours has no aggregate and no worker series (never a number about nobody);
     //    theirs skips its update when no endpoint answers, so it keeps serving the last average and
     //    deviation (of the two workers alive before) and every dead worker's series
-    w.get(0).kill();
-    w.get(1).kill();
+    // (together: a poll of theirs between two kills would average the one still alive)
+    RealDynamo.Script.killTogether(w.get(0), w.get(1));
     mine = await(ourPort, x -> x.value("llm_workers", aggregate(ns)) == 0);
     assertThat(mine.find("llm_load_avg", aggregate(ns))).isEmpty();
     assertThat(mine.find("llm_load_std", aggregate(ns))).isEmpty();

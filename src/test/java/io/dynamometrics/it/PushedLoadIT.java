@@ -136,6 +136,17 @@ class PushedLoadIT {
         .findFirst();
   }
 
+  /** Whether any of the layouts from 0.4 to 1.6 holds an instance key of worker {@code id}. */
+  private static boolean registered(Servers.Etcd etcd, String ns, long id) throws Exception {
+    String hex = Long.toHexString(id);
+    for (String prefix : List.of("instances/" + ns + "/", ns + "/", "v1/instances/" + ns + "/")) {
+      if (etcd.keys(prefix).stream().anyMatch(k -> k.endsWith(hex))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The sum of {@code name}'s samples, optionally only those with {@code label=value}. */
   private static double sum(String body, String name, String... labelValue) {
     return Exposition.parse(body).samples().stream()
@@ -330,13 +341,23 @@ class PushedLoadIT {
         zmq ? "\"intake\":\"zmq\"" : polled ? "\"intake\":\"stats+nats\"" : "\"intake\":\"nats\"";
     Jar.await(port, "/api/v1/fleet", s -> s.contains(intake), Duration.ofSeconds(15));
 
-    // a clean stop deletes the instance key: the series go at once, not after the lease
+    // a clean stop revokes the worker's lease, which deletes its instance key; the series follow
+    // the key within a poll or two, never waiting for a lease to expire. How soon the release's
+    // shutdown revokes varies with the machine's load, so the test waits for the key first
+    assertThat(registered(etcd, ns, b.id)).as("worker b's instance key while it runs").isTrue();
     b.stop();
+    long stopped = System.nanoTime();
+    while (registered(etcd, ns, b.id) && System.nanoTime() - stopped < 45_000_000_000L) {
+      Thread.sleep(100);
+    }
+    assertThat(registered(etcd, ns, b.id))
+        .as("worker b's instance key, 45 s after it stopped")
+        .isFalse();
     Jar.await(
         port,
         "/metrics",
         m -> value(m, "llm_kv_blocks_active", b.id).isEmpty(),
-        Duration.ofSeconds(8));
+        Duration.ofSeconds(3));
 
     // a crash leaves the key until its lease expires (10 s in 0.x, 30 s in 1.x)
     a.kill();

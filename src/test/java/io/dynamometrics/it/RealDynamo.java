@@ -280,6 +280,16 @@ final class RealDynamo {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** SIGKILL to each of {@code scripts} before waiting for any: they die together. */
+    static void killTogether(Script... scripts) throws InterruptedException {
+      for (Script s : scripts) {
+        s.process.destroyForcibly();
+      }
+      for (Script s : scripts) {
+        s.process.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+
     @Override
     public void close() {
       Servers.halt(process);

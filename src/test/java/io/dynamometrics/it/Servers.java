@@ -8,10 +8,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +25,7 @@ public final class Servers {
   private Servers() {}
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   public static int freePort() throws IOException {
     return Processes.freePort();
@@ -224,6 +227,35 @@ public final class Servers {
       return url;
     }
 
+    /** The keys under {@code prefix}, read through etcd's v3 JSON gateway. */
+    public List<String> keys(String prefix) throws Exception {
+      byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+      byte[] end = p.clone();
+      end[end.length - 1]++;
+      String body =
+          JSON.writeValueAsString(
+              Map.of(
+                  "key",
+                  Base64.getEncoder().encodeToString(p),
+                  "range_end",
+                  Base64.getEncoder().encodeToString(end),
+                  "keys_only",
+                  true));
+      HttpResponse<String> r =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create(url + "/v3/kv/range"))
+                  .POST(HttpRequest.BodyPublishers.ofString(body))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      List<String> keys = new ArrayList<>();
+      for (JsonNode kv : JSON.readTree(r.body()).path("kvs")) {
+        keys.add(
+            new String(
+                Base64.getDecoder().decode(kv.path("key").asText()), StandardCharsets.UTF_8));
+      }
+      return keys;
+    }
+
     @Override
     public void close() {
       halt(process);
@@ -274,7 +306,6 @@ public final class Servers {
   public static final class EtcdCluster implements AutoCloseable {
     public final List<Integer> clientPorts = new ArrayList<>();
     private final List<Process> members = new ArrayList<>();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     public EtcdCluster(Path logDir, int size) throws Exception {
       List<Integer> peers = new ArrayList<>();

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.etcd.Election;
 import io.dynamometrics.etcd.EtcdClient;
 import io.dynamometrics.etcd.EtcdRoster;
+import io.dynamometrics.poll.WorkerRegistry;
 import io.dynamometrics.transport.NatsTransport;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -28,13 +31,16 @@ import picocli.CommandLine.Mixin;
             + "KV hit-rate events, aggregates across workers and serves Prometheus metrics on "
             + "/metrics, with /healthz and /readyz. One command line for every release: with --etcd "
             + "workers are known from their instance keys (every layout), and a worker that only "
-            + "pushes lives exactly as long as its key; without it, see --pushed-load-expiry.%n")
+            + "pushes lives exactly as long as its key; with --discovery kubernetes (Dynamo's "
+            + "operator) from their DynamoWorkerMetadata resources while their pods are ready; "
+            + "without either, see --pushed-load-expiry.%n")
 final class AggregateCommand implements Callable<Integer> {
   @Mixin PollOptions poll;
   @Mixin ServeOptions serve;
   @Mixin NatsOptions nats;
   @Mixin PushOptions push;
   @Mixin EtcdOptions etcd;
+  @Mixin DiscoveryOptions discovery;
   @Mixin GpuOptions gpu;
 
   @picocli.CommandLine.Option(
@@ -73,6 +79,8 @@ final class AggregateCommand implements Callable<Integer> {
     poll.validate();
     push.validate();
     refuseZmqBroker(System.getenv());
+    DiscoveryOptions.Backend backend = discovery.backend(etcd.enabled, System.getenv());
+    etcd.enabled = backend == DiscoveryOptions.Backend.ETCD;
     if (standby && !etcd.enabled) {
       throw new UserError("--standby needs --etcd: without etcd there is nothing to stand by for");
     }
@@ -87,7 +95,7 @@ final class AggregateCommand implements Callable<Integer> {
     }
     try {
       Election election = null;
-      EtcdRoster registrations = null;
+      WorkerRegistry registrations = null;
       if (etcd.enabled) {
         EtcdClient client = etcd.client();
         String value =
@@ -112,6 +120,10 @@ final class AggregateCommand implements Callable<Integer> {
           throw new UserError(e.getMessage());
         }
         registrations = new EtcdRoster(client, poll.namespace);
+      } else if (backend == DiscoveryOptions.Backend.KUBERNETES) {
+        KubernetesClient client = discovery.client(System.getenv());
+        List<String> namespaces = discovery.namespaces(client);
+        registrations = service.kubernetes(client, poll.namespace, namespaces);
       }
       service.start(transport, poll, election != null ? election : () -> true, registrations);
       if (push.enabled) {

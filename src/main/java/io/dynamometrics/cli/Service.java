@@ -16,6 +16,7 @@ import io.dynamometrics.gpu.Nvml;
 import io.dynamometrics.gpu.NvmlException;
 import io.dynamometrics.intake.PushIntake;
 import io.dynamometrics.intake.ZmqIntake;
+import io.dynamometrics.k8s.KubeRoster;
 import io.dynamometrics.poll.Discovery;
 import io.dynamometrics.poll.PollLoop;
 import io.dynamometrics.poll.Poller;
@@ -27,6 +28,7 @@ import io.dynamometrics.web.History;
 import io.dynamometrics.web.StaticFiles;
 import io.dynamometrics.web.WebServer;
 import io.dynamometrics.web.WorkerKvHistory;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.prometheus.metrics.instrumentation.jvm.JvmBufferPoolMetrics;
 import io.prometheus.metrics.instrumentation.jvm.JvmClassLoadingMetrics;
 import io.prometheus.metrics.instrumentation.jvm.JvmCompilationMetrics;
@@ -74,6 +76,7 @@ final class Service implements AutoCloseable {
   private volatile BooleanSupplier leader = () -> false;
 
   private volatile boolean started;
+  private volatile WorkerRegistry registrations;
   private volatile ZmqIntake zmqIntake;
 
   /** The ZMQ publishers by the state of their connection, by label; empty without the intake. */
@@ -153,7 +156,7 @@ final class Service implements AutoCloseable {
                     () -> !started ? "starting" : leading() ? "active" : "standby",
                     this::eventPublishers));
     try {
-      web = new WebServer(serve.host, serve.port, registry, this::ready, pages, serve.web());
+      web = new WebServer(serve.host, serve.port, registry, this::notReady, pages, serve.web());
       // one rendering per poll; a stalled poll loop still gets fresh self metrics after 2 polls
       web.renderOncePer(latest, fleetSeries, poll.interval().multipliedBy(2), self::rendered);
     } catch (BindException e) {
@@ -186,6 +189,7 @@ final class Service implements AutoCloseable {
       Transport transport, PollOptions poll, BooleanSupplier leader, WorkerRegistry workers) {
     this.transport = transport;
     this.leader = leader;
+    this.registrations = workers;
     this.started = true;
     Targets targets;
     if (poll.component != null && poll.endpoint != null) {
@@ -246,6 +250,23 @@ final class Service implements AutoCloseable {
             + " s");
   }
 
+  /**
+   * Discovery through the Kubernetes API, watching {@code namespaces} for workers of Dynamo
+   * namespace {@code namespace}; stops with this service.
+   */
+  KubeRoster kubernetes(KubernetesClient client, String namespace, List<String> namespaces) {
+    KubeRoster r = new KubeRoster(client, namespace, namespaces, self);
+    self.kubernetesWatches(r.watches());
+    parts.add(r);
+    LOG.info(
+        "discovering workers through the Kubernetes API at "
+            + client.getConfiguration().getMasterUrl()
+            + " in namespace"
+            + (namespaces.size() > 1 ? "s " : " ")
+            + String.join(", ", namespaces));
+    return r;
+  }
+
   /** Also pushes to a Pushgateway while leading; call after {@link #start}. */
   void push(PushOptions push) {
     self.pushEnabled();
@@ -301,8 +322,13 @@ final class Service implements AutoCloseable {
     return web.port();
   }
 
-  boolean ready() {
-    return connected() && latest.get().transportConnected();
+  /** Why {@code /readyz} says no: NATS, the first poll, or discovery; {@code null} when ready. */
+  String notReady() {
+    if (!connected() || !latest.get().transportConnected()) {
+      return "waiting for NATS and a completed poll";
+    }
+    WorkerRegistry r = registrations;
+    return r == null ? null : r.problem();
   }
 
   private boolean connected() {

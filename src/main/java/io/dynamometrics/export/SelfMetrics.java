@@ -2,6 +2,7 @@ package io.dynamometrics.export;
 
 import io.dynamometrics.fleet.Target;
 import io.dynamometrics.intake.ZmqIntake;
+import io.dynamometrics.k8s.KubeRoster;
 import io.dynamometrics.log.Field;
 import io.dynamometrics.poll.PollObserver;
 import io.dynamometrics.wire.DecodeError;
@@ -19,7 +20,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /** The service's report on itself: the {@code dynamo_metrics_*} families of metrics.md. */
-public final class SelfMetrics implements PollObserver, ZmqIntake.Observer {
+public final class SelfMetrics implements PollObserver, ZmqIntake.Observer, KubeRoster.Observer {
   private static final Logger LOG = Logger.getLogger(SelfMetrics.class.getName());
 
   private final Histogram pollDuration;
@@ -33,6 +34,8 @@ public final class SelfMetrics implements PollObserver, ZmqIntake.Observer {
   private final Counter zmqLost;
   private final Counter zmqRestarts;
   private final Counter zmqDisconnects;
+  private final Counter kubeFailures;
+  private volatile java.util.List<KubeRoster.Watch> kubeWatches = java.util.List.of();
   private volatile java.util.Map<ZmqIntake.State, Integer> zmqPublishers = java.util.Map.of();
   private volatile LongSupplier transportDrops = () -> 0;
   private volatile String transportDropsNamespace = "";
@@ -205,6 +208,28 @@ public final class SelfMetrics implements PollObserver, ZmqIntake.Observer {
             "Connection attempts NATS refused (wrong or revoked credentials, TLS); the service keeps retrying.")
         .callback(cb -> cb.call(refusals.getAsLong()))
         .register(registry);
+    kubeFailures =
+        Counter.builder()
+            .name("dynamo_metrics_kubernetes_watch_failures")
+            .help(
+                "Failed lists and lost watches of the Kubernetes API by resource and reason:"
+                    + " forbidden, not_found, unauthorized, unreachable, error (see the log for the"
+                    + " fix); each is retried.")
+            .labelNames("resource", "reason")
+            .register(registry);
+    GaugeWithCallback.builder()
+        .name("dynamo_metrics_kubernetes_watch_up")
+        .help(
+            "With --discovery kubernetes: 1 while the resource is listed and watched in the"
+                + " namespace, 0 while a list or watch fails.")
+        .labelNames("resource", "namespace")
+        .callback(
+            cb -> {
+              for (KubeRoster.Watch w : kubeWatches) {
+                cb.call(w.up() ? 1 : 0, w.resource(), w.namespace());
+              }
+            })
+        .register(registry);
     GaugeWithCallback.builder()
         .name("dynamo_metrics_leader")
         .help("1 while this instance leads and publishes (always 1 without an etcd election).")
@@ -294,6 +319,16 @@ public final class SelfMetrics implements PollObserver, ZmqIntake.Observer {
             + " not exported: the endpoint already has --max-workers workers",
         Field.of("endpoint", target.toString()),
         Field.of("refused", refused));
+  }
+
+  /** Exports the state of each Kubernetes watch. */
+  public void kubernetesWatches(java.util.List<KubeRoster.Watch> watches) {
+    this.kubeWatches = java.util.List.copyOf(watches);
+  }
+
+  @Override
+  public void watchFailed(String resource, String reason) {
+    kubeFailures.labelValues(resource, reason).inc();
   }
 
   @Override

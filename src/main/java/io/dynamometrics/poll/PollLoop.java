@@ -253,7 +253,7 @@ public final class PollLoop implements AutoCloseable {
   }
 
   /**
-   * What etcd says now, or {@code null} without etcd or when it cannot be read (then staleness
+   * What discovery says now, or {@code null} without it or when it cannot be read (then staleness
    * rules).
    */
   private Roster roster() {
@@ -264,14 +264,18 @@ public final class PollLoop implements AutoCloseable {
       Roster r = registry.roster();
       if (registryFailing) {
         registryFailing = false;
-        LOG.info("reading worker registrations from etcd again");
+        LOG.info("reading worker registrations from " + registry.source() + " again");
       }
       return r;
+    } catch (WorkerRegistry.Unavailable e) {
+      return null; // logged where it is known why
     } catch (IOException e) {
       if (!registryFailing) {
         registryFailing = true;
         LOG.warning(
-            "cannot read worker registrations from etcd ("
+            "cannot read worker registrations from "
+                + registry.source()
+                + " ("
                 + e.getMessage()
                 + "); workers age out by staleness until it answers");
       }

@@ -24,7 +24,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
@@ -82,7 +81,7 @@ public final class WebServer implements AutoCloseable {
   }
 
   /**
-   * @param ready whether {@code /readyz} should answer 200
+   * @param notReady why {@code /readyz} should not answer 200, or {@code null} when it should
    * @param extra more handlers by path prefix (the dashboard and API)
    * @throws java.net.BindException when the port is taken
    */
@@ -90,10 +89,10 @@ public final class WebServer implements AutoCloseable {
       String host,
       int port,
       PrometheusRegistry registry,
-      BooleanSupplier ready,
+      Supplier<String> notReady,
       Map<String, HttpHandler> extra)
       throws IOException {
-    this(host, port, registry, ready, extra, WebConfig.NONE);
+    this(host, port, registry, notReady, extra, WebConfig.NONE);
   }
 
   /**
@@ -103,7 +102,7 @@ public final class WebServer implements AutoCloseable {
       String host,
       int port,
       PrometheusRegistry registry,
-      BooleanSupplier ready,
+      Supplier<String> notReady,
       Map<String, HttpHandler> extra,
       WebConfig config)
       throws IOException {
@@ -126,11 +125,8 @@ public final class WebServer implements AutoCloseable {
     handlers.put(
         "/readyz",
         ex -> {
-          boolean ok = ready.getAsBoolean();
-          text(
-              ex,
-              ok ? 200 : 503,
-              ok ? "ready\n" : "not ready: waiting for NATS and a completed poll\n");
+          String why = notReady.get();
+          text(ex, why == null ? 200 : 503, why == null ? "ready\n" : "not ready: " + why + "\n");
         });
     handlers.putAll(extra);
     handlers.putIfAbsent("/", ex -> text(ex, 404, "not found; see /metrics, /healthz, /readyz\n"));

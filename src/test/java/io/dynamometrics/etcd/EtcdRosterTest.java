@@ -124,14 +124,4 @@ class EtcdRosterTest {
     // a NATS channel has no address to connect to
     assertThat(new EtcdRoster(dump("0.9.1-router/etcd.json"), "dyn").roster().zmq()).isEmpty();
   }
-
-  @Test
-  void capacityComesFromRuntimeConfig() {
-    assertThat(
-            EtcdRoster.capacity(
-                "{\"card_json\":{\"runtime_config\":{\"total_kv_blocks\":512,\"max_num_seqs\":8}}}"))
-        .isEqualTo(new Roster.Capacity(512, 8));
-    assertThat(EtcdRoster.capacity("{\"card_json\":{\"runtime_config\":{}}}")).isNull();
-    assertThat(EtcdRoster.capacity("not json")).isNull();
-  }
 }

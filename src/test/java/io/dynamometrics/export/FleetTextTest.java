@@ -113,7 +113,7 @@ class FleetTextTest {
         .labelValues("y\"z")
         .inc(3);
     Gauge.builder().name("zz_last").help("After everything.").register(registry).set(-1e-9);
-    try (WebServer server = new WebServer("127.0.0.1", 0, registry, () -> true, Map.of())) {
+    try (WebServer server = new WebServer("127.0.0.1", 0, registry, () -> null, Map.of())) {
       server.renderOncePer(fleet::get, collector, Duration.ofMinutes(1), when -> {});
       int port = server.port();
       // the client's own rendering of the same registry (debug views go to its handler)

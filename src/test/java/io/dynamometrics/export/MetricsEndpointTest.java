@@ -72,7 +72,7 @@ class MetricsEndpointTest {
     PrometheusRegistry registry = new PrometheusRegistry();
     FleetCollector collector = new FleetCollector(fleet::get, hitRates, () -> true);
     registry.register(collector);
-    server = new WebServer("127.0.0.1", 0, registry, () -> true, Map.of());
+    server = new WebServer("127.0.0.1", 0, registry, () -> null, Map.of());
     server.renderOncePer(fleet::get, collector, Duration.ofMinutes(1), renders::add);
     this.state = state;
     this.hitRates = hitRates;

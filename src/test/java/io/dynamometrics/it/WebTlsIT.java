@@ -239,7 +239,7 @@ class WebTlsIT {
       Files.writeString(file, yaml);
       server =
           new WebServer(
-              "127.0.0.1", 0, new PrometheusRegistry(), () -> true, Map.of(), WebConfig.load(file));
+              "127.0.0.1", 0, new PrometheusRegistry(), () -> null, Map.of(), WebConfig.load(file));
     }
 
     /** curl's HTTP status for /healthz, or "failed" when the TLS handshake or exchange failed. */

@@ -37,6 +37,9 @@ app.kubernetes.io/component: {{ .target.name }}
 
 {{/* Settings that cannot work together fail the install with a message. */}}
 {{- define "dynamo-metrics.check" -}}
+{{- if and .Values.kubernetesDiscovery.enabled .Values.etcd.enabled -}}
+{{- fail "kubernetesDiscovery.enabled and etcd.enabled exclude each other: workers register in one of them; set etcd.enabled=false (and replicas=1)" -}}
+{{- end -}}
 {{- if and (gt (int .Values.replicas) 1) (not .Values.etcd.enabled) -}}
 {{- fail "replicas > 1 needs etcd.enabled: without the election every replica would export the same fleet" -}}
 {{- end -}}
@@ -55,5 +58,14 @@ app.kubernetes.io/component: {{ .target.name }}
 {{- end -}}
 {{- if and (ne .Values.nats.auth.type "none") (not .Values.nats.auth.existingSecret) -}}
 {{- fail (printf "nats.auth.type %s needs nats.auth.existingSecret" .Values.nats.auth.type) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The namespaces Kubernetes discovery watches: the values', else the release's. */}}
+{{- define "dynamo-metrics.watchedNamespaces" -}}
+{{- if .Values.kubernetesDiscovery.namespaces -}}
+{{- join "," .Values.kubernetesDiscovery.namespaces -}}
+{{- else -}}
+{{- .Release.Namespace -}}
 {{- end -}}
 {{- end -}}

@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -36,16 +37,18 @@ type object interface {
 
 // types maps apiVersion/kind to a new empty object of its API type.
 var types = map[string]func() object{
-	"apps/v1/Deployment":                      func() object { return &appsv1.Deployment{} },
-	"v1/Service":                              func() object { return &corev1.Service{} },
-	"v1/ServiceAccount":                       func() object { return &corev1.ServiceAccount{} },
-	"v1/ConfigMap":                            func() object { return &corev1.ConfigMap{} },
-	"v1/Secret":                               func() object { return &corev1.Secret{} },
-	"policy/v1/PodDisruptionBudget":           func() object { return &policyv1.PodDisruptionBudget{} },
-	"networking.k8s.io/v1/NetworkPolicy":      func() object { return &networkingv1.NetworkPolicy{} },
-	"monitoring.coreos.com/v1/ServiceMonitor": func() object { return &monitoringv1.ServiceMonitor{} },
-	"monitoring.coreos.com/v1/PrometheusRule": func() object { return &monitoringv1.PrometheusRule{} },
-	"monitoring.coreos.com/v1/PodMonitor":     func() object { return &monitoringv1.PodMonitor{} },
+	"apps/v1/Deployment":                       func() object { return &appsv1.Deployment{} },
+	"v1/Service":                               func() object { return &corev1.Service{} },
+	"v1/ServiceAccount":                        func() object { return &corev1.ServiceAccount{} },
+	"v1/ConfigMap":                             func() object { return &corev1.ConfigMap{} },
+	"v1/Secret":                                func() object { return &corev1.Secret{} },
+	"policy/v1/PodDisruptionBudget":            func() object { return &policyv1.PodDisruptionBudget{} },
+	"networking.k8s.io/v1/NetworkPolicy":       func() object { return &networkingv1.NetworkPolicy{} },
+	"rbac.authorization.k8s.io/v1/Role":        func() object { return &rbacv1.Role{} },
+	"rbac.authorization.k8s.io/v1/RoleBinding": func() object { return &rbacv1.RoleBinding{} },
+	"monitoring.coreos.com/v1/ServiceMonitor":  func() object { return &monitoringv1.ServiceMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule":  func() object { return &monitoringv1.PrometheusRule{} },
+	"monitoring.coreos.com/v1/PodMonitor":      func() object { return &monitoringv1.PodMonitor{} },
 }
 
 var separator = regexp.MustCompile(`(?m)^---\s*$`)

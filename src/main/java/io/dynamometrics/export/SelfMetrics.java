@@ -213,7 +213,8 @@ public final class SelfMetrics implements PollObserver, ZmqIntake.Observer, Kube
             .name("dynamo_metrics_kubernetes_watch_failures")
             .help(
                 "Failed lists and lost watches of the Kubernetes API by resource and reason:"
-                    + " forbidden, not_found, unauthorized, unreachable, error (see the log for the"
+                    + " forbidden, not_found, unauthorized, unreachable, disconnected (a watch that broke),"
+                    + " error (see the log for the"
                     + " fix); each is retried.")
             .labelNames("resource", "reason")
             .register(registry);

@@ -65,6 +65,7 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
     final String namespace;
     final SharedIndexInformer<?> informer;
     private volatile String problem;
+    private boolean wasUp;
 
     Watch(String resource, String namespace, SharedIndexInformer<?> informer) {
       this.resource = resource;
@@ -86,7 +87,7 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
       return informer.hasSynced() && informer.isWatching();
     }
 
-    boolean failed(boolean started, Throwable t) {
+    synchronized boolean failed(boolean started, Throwable t) {
       Failure f = Failure.of(t, resource, namespace(), server);
       observer.watchFailed(resource, f.reason());
       if (!f.message().equals(problem)) {
@@ -105,14 +106,31 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
       return true; // keep retrying, with the client's backoff
     }
 
-    /** Logs a recovery; the reason it is not up, or {@code null}. */
-    String check() {
+    /**
+     * Logs a watch that broke (the client reconnects by itself, unseen by its exception handler)
+     * and a recovery; the reason it is not up, or {@code null}.
+     */
+    synchronized String check() {
       if (up()) {
         if (problem != null) {
           problem = null;
           LOG.info("watching " + resource + " in namespace " + namespace() + " again");
         }
+        wasUp = true;
         return null;
+      }
+      if (wasUp && problem == null) {
+        wasUp = false;
+        problem = "the watch broke (API server restarted or out of reach); reconnecting";
+        observer.watchFailed(resource, "disconnected");
+        LOG.warning(
+            "lost the watch of "
+                + resource
+                + " in namespace "
+                + namespace()
+                + " at "
+                + server
+                + "; the last list is kept until the watch is back");
       }
       String p = problem;
       return resource

@@ -98,9 +98,15 @@ public final class Logging {
     root.addHandler(handler);
     root.setLevel(jul);
     // jnats is chatty at INFO about each reconnect attempt; our own state log says what matters.
-    Logger.getLogger("io.nats")
-        .setLevel(jul.intValue() < Level.INFO.intValue() ? jul : Level.WARNING);
+    NATS.setLevel(jul.intValue() < Level.INFO.intValue() ? jul : Level.WARNING);
+    // the Kubernetes client warns with a stack trace on every retry of a failed list or watch;
+    // KubeRoster logs each failure once with what to do, so its lines show only at debug
+    KUBERNETES.setLevel(jul.intValue() < Level.INFO.intValue() ? jul : Level.SEVERE);
   }
+
+  // held here: a logger only referenced by name may be collected, and its level with it
+  private static final Logger NATS = Logger.getLogger("io.nats");
+  private static final Logger KUBERNETES = Logger.getLogger("io.fabric8");
 
   /**
    * A user's mistake that stops the program, with a hint of what to do: in text, {@code

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HelmChartIT {
   private static final Path CHART = Path.of("deploy/helm/dynamo-metrics");
   private static final Path TWO_TARGETS = CHART.resolve("ci/two-targets-tls-values.yaml");
+  private static final Path KUBERNETES = CHART.resolve("ci/kubernetes-discovery-values.yaml");
   private static final Path TOOLS = Path.of("target/tools/bin");
   private static final YAMLMapper YAML = new YAMLMapper();
 
@@ -97,16 +98,21 @@ class HelmChartIT {
     assertThat(ok(helm, "lint", "--strict", CHART.toString())).contains("0 chart(s) failed");
     assertThat(ok(helm, "lint", "--strict", CHART.toString(), "-f", TWO_TARGETS.toString()))
         .contains("0 chart(s) failed");
+    assertThat(ok(helm, "lint", "--strict", CHART.toString(), "-f", KUBERNETES.toString()))
+        .contains("0 chart(s) failed");
   }
 
   @Test
   void everyRenderedObjectDecodesStrictlyIntoItsApiType(@TempDir Path dir) throws Exception {
     Path defaults = Files.writeString(dir.resolve("defaults.yaml"), template());
     Path two = Files.writeString(dir.resolve("two.yaml"), template("-f", TWO_TARGETS.toString()));
-    String checked = ok(kubecheck, defaults.toString(), two.toString());
+    Path kube = Files.writeString(dir.resolve("kube.yaml"), template("-f", KUBERNETES.toString()));
+    String checked = ok(kubecheck, defaults.toString(), two.toString(), kube.toString());
     assertThat(checked.lines().filter(l -> l.startsWith("ok ")).count())
         .isEqualTo(
-            objects(Files.readString(defaults)).size() + objects(Files.readString(two)).size());
+            objects(Files.readString(defaults)).size()
+                + objects(Files.readString(two)).size()
+                + objects(Files.readString(kube)).size());
     // the checker refuses what the API server would: a field the type does not have
     Path typo =
         Files.writeString(
@@ -126,6 +132,8 @@ class HelmChartIT {
     refused("log.format=xml", "at '/log/format': value must be one of 'json', 'text'");
     refused("nats.servers[0]=nats://u:pw@nats:4222", "at '/nats/servers/0'");
     refused("etcd.enabled=false", "replicas > 1 needs etcd.enabled");
+    refused("kubernetesDiscovery.enabled=true", "exclude each other");
+    refused("kubernetesDiscovery.namespaces[0]=Dynamo", "at '/kubernetesDiscovery/namespaces/0'");
     refused("targets[0].name=a,targets[0].component=X", "targets[a]: component without endpoint");
   }
 
@@ -176,6 +184,42 @@ class HelmChartIT {
       }
     }
     assertThat(byFile.keySet()).isEqualTo(files).hasSize(4);
+  }
+
+  @Test
+  void kubernetesDiscoveryGetsReadOnlyAccessToTwoResourcesInEachWatchedNamespace()
+      throws Exception {
+    List<JsonNode> all = objects(template("-n", "monitoring", "-f", KUBERNETES.toString()));
+    List<JsonNode> roles = ofKind(all, "Role");
+    assertThat(roles)
+        .extracting(r -> r.path("metadata").path("namespace").asText())
+        .containsExactly("dynamo", "dynamo-canary");
+    for (JsonNode role : roles) {
+      assertThat(role.path("rules").toString())
+          .isEqualTo(
+              "[{\"apiGroups\":[\"nvidia.com\"],\"resources\":[\"dynamoworkermetadatas\"],"
+                  + "\"verbs\":[\"get\",\"list\",\"watch\"]},"
+                  + "{\"apiGroups\":[\"discovery.k8s.io\"],\"resources\":[\"endpointslices\"],"
+                  + "\"verbs\":[\"get\",\"list\",\"watch\"]}]");
+    }
+    assertThat(ofKind(all, "ClusterRole")).isEmpty();
+    for (JsonNode binding : ofKind(all, "RoleBinding")) {
+      assertThat(binding.path("subjects").toString())
+          .isEqualTo(
+              "[{\"kind\":\"ServiceAccount\",\"name\":\"dm-dynamo-metrics\","
+                  + "\"namespace\":\"monitoring\"}]");
+    }
+    JsonNode pod = ofKind(all, "Deployment").get(0).path("spec").path("template").path("spec");
+    assertThat(pod.path("automountServiceAccountToken").asBoolean()).isTrue();
+    List<String> args =
+        YAML.convertValue(
+            pod.path("containers").get(0).path("args"),
+            YAML.getTypeFactory().constructCollectionType(List.class, String.class));
+    assertThat(args)
+        .contains("--discovery=kubernetes", "--kube-namespace=dynamo,dynamo-canary")
+        .noneMatch(a -> a.startsWith("--etcd"));
+    // without the option, no role, and no token in the pod
+    assertThat(ofKind(objects(template()), "Role")).isEmpty();
   }
 
   @Test

@@ -65,7 +65,7 @@ class PushedLoadIT {
   }
 
   /** What the test publishes, in the keys src/test/dynamo/pusher.py takes. */
-  private static String load(int kvActive, int decode, int used) {
+  static String load(int kvActive, int decode, int used) {
     return String.format(
         "{\"load\":{\"kv_active\":%d,\"kv_total\":100,\"active\":3,\"total\":8,\"waiting\":2,"
             + "\"usage\":0.4,\"hit\":0.25,\"dp_rank\":%s,\"decode\":%d,\"used\":%d}}",
@@ -82,7 +82,12 @@ class PushedLoadIT {
      */
     Pusher(String version, Map<String, String> env, String ns, String name) throws Exception {
       super(version, env, "pushed/" + ns + "-" + name, "pusher.py", args(version, ns));
-      this.id = Long.parseUnsignedLong(expect("WORKER " + version + " ", Duration.ofSeconds(90)));
+      try {
+        this.id = Long.parseUnsignedLong(expect("WORKER " + version + " ", Duration.ofSeconds(90)));
+      } catch (Exception | AssertionError e) {
+        close(); // not yet the test's to stop
+        throw e;
+      }
     }
 
     private static String[] args(String version, String ns) {
@@ -118,7 +123,7 @@ class PushedLoadIT {
   }
 
   /** The value of {@code name} for worker {@code id}, if the service exports it. */
-  private static Optional<Double> value(String body, String name, long id) {
+  static Optional<Double> value(String body, String name, long id) {
     return Exposition.parse(body).samples().stream()
         .filter(s -> s.name().equals(name))
         .filter(s -> Long.toUnsignedString(id).equals(s.labels().get("worker_id")))
@@ -148,7 +153,7 @@ class PushedLoadIT {
   }
 
   /** The sum of {@code name}'s samples, optionally only those with {@code label=value}. */
-  private static double sum(String body, String name, String... labelValue) {
+  static double sum(String body, String name, String... labelValue) {
     return Exposition.parse(body).samples().stream()
         .filter(s -> s.name().equals(name))
         .filter(s -> labelValue.length == 0 || labelValue[1].equals(s.labels().get(labelValue[0])))

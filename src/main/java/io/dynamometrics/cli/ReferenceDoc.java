@@ -54,6 +54,19 @@ public final class ReferenceDoc {
                   + " refuses to start, naming it (it reads every worker's own publisher instead)"),
           new Variable("DYN_ZMQ_BROKER_ENABLED", "as `DYN_ZMQ_BROKER_URL`"),
           new Variable(
+              "DYN_DISCOVERY_BACKEND",
+              "`kubernetes`, as the Dynamo operator sets it for workers: the same as `--discovery"
+                  + " kubernetes` (other values leave discovery to the flags)"),
+          new Variable(
+              "KUBECONFIG",
+              "with Kubernetes discovery outside a pod: the kubeconfig file(s) whose current"
+                  + " context names the API server, credentials and default namespace (else"
+                  + " `~/.kube/config`)"),
+          new Variable(
+              "KUBERNETES_SERVICE_HOST",
+              "set in every pod: Kubernetes discovery then uses the pod's service account"
+                  + " (token, CA and namespace under /var/run/secrets/kubernetes.io/serviceaccount)"),
+          new Variable(
               "HOSTNAME", "the default Pushgateway grouping key `instance` (`--push-instance`)"),
           new Variable(
               "DYNAMO_METRICS_JAVA_OPTS",

@@ -216,6 +216,10 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
 
   private void onMetadata(GenericKubernetesResource r) {
     resources.put(key(r), read(r));
+    // the informer keeps this very object to tell later lists and watch events apart, by key and
+    // resource version only: its spec (model cards of kilobytes) is read once, above, and let go
+    r.getAdditionalProperties().remove("spec");
+    r.getMetadata().setManagedFields(null);
   }
 
   private void offMetadata(GenericKubernetesResource r) {
@@ -241,6 +245,8 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
 
   private void onSlice(EndpointSlice s) {
     readyPods.put(key(s), ready(s));
+    s.setEndpoints(null); // as for the resources: read once, above
+    s.getMetadata().setManagedFields(null);
   }
 
   private void offSlice(EndpointSlice s) {

@@ -1,7 +1,10 @@
 package io.dynamometrics.k8s;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dynamometrics.fleet.Roster;
 import io.dynamometrics.fleet.RosterBuilder;
+import io.dynamometrics.wire.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,20 +44,62 @@ record WorkerResource(
   static WorkerResource of(String namespace, String name, String ownerPod, JsonNode data) {
     return new WorkerResource(
         new PodRef(namespace, name, ownerPod),
-        entries(data, "endpoints"),
-        entries(data, "event_channels"),
-        entries(data, "event_sources"),
-        entries(data, "model_cards").stream().map(Map.Entry::getValue).toList());
+        entries(data, "endpoints", v -> null),
+        entries(data, "event_channels", v -> keep(v, "topic", "transport")),
+        entries(data, "event_sources", v -> keep(v, "metadata")),
+        entries(data, "model_cards", WorkerResource::capacityOnly).stream()
+            .map(Map.Entry::getValue)
+            .toList());
   }
 
-  private static List<Map.Entry<String, JsonNode>> entries(JsonNode data, String field) {
+  /**
+   * The entries of map {@code field}, each value cut down by {@code slim} to what the roster reads
+   * (a model card is kilobytes; its capacity two numbers): a thousand workers stay cheap to hold.
+   */
+  private static List<Map.Entry<String, JsonNode>> entries(
+      JsonNode data, String field, java.util.function.UnaryOperator<JsonNode> slim) {
     JsonNode map = data == null ? null : data.get(field);
     if (map == null || !map.isObject()) {
       return List.of();
     }
     List<Map.Entry<String, JsonNode>> out = new ArrayList<>();
-    map.properties().forEach(e -> out.add(Map.entry(e.getKey(), e.getValue())));
-    return List.copyOf(out);
+    map.properties()
+        .forEach(
+            e -> {
+              JsonNode v = slim.apply(e.getValue());
+              out.add(new java.util.AbstractMap.SimpleImmutableEntry<>(e.getKey(), v));
+            });
+    return java.util.Collections.unmodifiableList(out);
+  }
+
+  private static JsonNode keep(JsonNode v, String... fields) {
+    if (v == null || !v.isObject()) {
+      return v;
+    }
+    ObjectNode out = Json.mapper().createObjectNode();
+    for (String f : fields) {
+      if (v.has(f)) {
+        out.set(f, v.get(f));
+      }
+    }
+    return out;
+  }
+
+  private static JsonNode capacityOnly(JsonNode card) {
+    Roster.Capacity c = RosterBuilder.capacity(card);
+    if (c == null) {
+      return null;
+    }
+    ObjectNode rc = Json.mapper().createObjectNode();
+    if (c.totalKvBlocks() >= 0) {
+      rc.put("total_kv_blocks", c.totalKvBlocks());
+    }
+    if (c.maxNumSeqs() >= 0) {
+      rc.put("max_num_seqs", c.maxNumSeqs());
+    }
+    ObjectNode out = Json.mapper().createObjectNode();
+    out.set("runtime_config", rc);
+    return out;
   }
 
   /** Whether the worker still serves: after a clean exit its endpoints are {@code null}. */

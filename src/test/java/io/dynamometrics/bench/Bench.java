@@ -99,10 +99,23 @@ public final class Bench implements Callable<Integer> {
   int zmqPublishers;
 
   @Option(
+      names = "--kube-resources",
+      defaultValue = "0",
+      description =
+          "Worker resources (DynamoWorkerMetadata, pods ready) on a real kube-apiserver for the Kubernetes discovery benchmark: the memory of a service watching them beside one watching nothing, then --kube-samples times from a pod turning ready to its worker's first value served; 0 skips it (default: ${DEFAULT-VALUE}).")
+  int kubeResources;
+
+  @Option(
+      names = "--kube-samples",
+      defaultValue = "10",
+      description = "Pods turned ready one after another, each timed (default: ${DEFAULT-VALUE}).")
+  int kubeSamples;
+
+  @Option(
       names = "--pushed-only",
       description =
           "Run only the pushed-load benchmarks (--push-ingest-seconds, --push-freshness-samples,"
-              + " --zmq-ingest-seconds).")
+              + " --zmq-ingest-seconds, --kube-resources).")
   boolean pushedOnly;
 
   @Option(
@@ -273,6 +286,27 @@ public final class Bench implements Callable<Integer> {
               z.firstValueMedianMs(),
               z.firstValueMaxMs(),
               out.resolve("zmq-ingest.json")));
+    }
+    if (kubeResources > 0) {
+      KubeDiscovery.Result k = KubeDiscovery.run(out, kubeResources, kubeSamples);
+      System.out.println(
+          String.format(
+              Locale.ROOT,
+              "kubernetes discovery: %d worker resources listed in %.0f ms; live heap %.1f MiB"
+                  + " watching them, %.1f MiB watching none (%.0f bytes per resource); resident"
+                  + " %.1f and %.1f MiB; pod ready to first value served: %.0f ms median, %.0f ms at"
+                  + " most of %d (1 s polls) (%s)",
+              k.resources(),
+              k.listedMs(),
+              k.heapWatchingBytes() / 1048576.0,
+              k.heapIdleBytes() / 1048576.0,
+              k.heapPerResourceBytes(),
+              k.rssWatchingKib() / 1024.0,
+              k.rssIdleKib() / 1024.0,
+              k.readyToValueMedianMs(),
+              k.readyToValueMaxMs(),
+              k.samples(),
+              out.resolve("kube-discovery.json")));
     }
     if (pushedOnly) {
       return 0;

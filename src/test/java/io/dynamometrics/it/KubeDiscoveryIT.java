@@ -6,6 +6,7 @@ import static io.dynamometrics.it.PushedLoadIT.value;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.dynamometrics.bench.KubeControlPlane;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.util.HashMap;
@@ -161,7 +162,7 @@ class KubeDiscoveryIT {
         other -> {
           Map<Pod, Boolean> notA = new LinkedHashMap<>(ready);
           notA.put(podA, false);
-          KubeControlPlane.slice(other, notA);
+          KubeControlPlane.slice(other, "workers", notA);
         });
     Jar.await(
         port,

@@ -1,4 +1,4 @@
-package io.dynamometrics.it;
+package io.dynamometrics.bench;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 
 /**
  * A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC, token users {@code
@@ -28,23 +29,45 @@ import java.util.Map;
  * (src/test/resources/k8s). There is no kubelet: pods stay Pending, and the test says which are
  * ready through the EndpointSlice Dynamo's discovery reads.
  */
-final class KubeControlPlane implements AutoCloseable {
-  static final String NAMESPACE = "default";
+public final class KubeControlPlane implements AutoCloseable {
+  public static final String NAMESPACE = "default";
   private static final Path TOOLS = Path.of("target/tools/bin");
 
   private final Path dir;
   private final Path logs;
-  private final Servers.Etcd etcd;
-  final int port;
+  private final Process etcd;
+  private final String etcdUrl;
+  public final int port;
   private Process apiserver;
-  private final Process gc;
-  final KubernetesClient admin;
+  private final Process gc; // null without the garbage collector
+  public final KubernetesClient admin;
 
-  KubeControlPlane(Path logs) throws Exception {
+  /** With the garbage collector. */
+  public KubeControlPlane(Path logs) throws Exception {
+    this(logs, true);
+  }
+
+  public KubeControlPlane(Path logs, boolean garbageCollector) throws Exception {
     this.logs = logs;
     this.dir = Files.createTempDirectory("kube");
-    this.etcd = new Servers.Etcd(logs);
-    this.port = Servers.freePort();
+    int client = Processes.freePort();
+    int peer = Processes.freePort();
+    this.etcdUrl = "http://127.0.0.1:" + client;
+    String peerUrl = "http://127.0.0.1:" + peer;
+    this.etcd =
+        Processes.start(
+            logs.resolve("kube-etcd-" + client + ".log"),
+            List.of(
+                Processes.binary("etcd", "etcd-server"),
+                "--name=kube",
+                "--data-dir=" + dir.resolve("etcd"),
+                "--listen-client-urls=" + etcdUrl,
+                "--advertise-client-urls=" + etcdUrl,
+                "--listen-peer-urls=" + peerUrl,
+                "--initial-advertise-peer-urls=" + peerUrl,
+                "--initial-cluster=kube=" + peerUrl));
+    Processes.awaitPort(client, Duration.ofSeconds(10));
+    this.port = Processes.freePort();
     KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
     g.initialize(2048);
     byte[] key = g.generateKeyPair().getPrivate().getEncoded();
@@ -62,13 +85,16 @@ final class KubeControlPlane implements AutoCloseable {
     writeKubeconfig("nobody", "nobody-token");
     admin = client("admin");
     gc =
-        Servers.start(
-            logs.resolve("kube-controller-manager-" + port + ".log"),
-            tool("kube-controller-manager"),
-            "--kubeconfig=" + kubeconfig("admin"),
-            "--controllers=garbagecollector",
-            "--leader-elect=false",
-            "--secure-port=0");
+        garbageCollector
+            ? Processes.start(
+                logs.resolve("kube-controller-manager-" + port + ".log"),
+                List.of(
+                    tool("kube-controller-manager"),
+                    "--kubeconfig=" + kubeconfig("admin"),
+                    "--controllers=garbagecollector",
+                    "--leader-elect=false",
+                    "--secure-port=0"))
+            : null;
     installCrd();
   }
 
@@ -82,41 +108,40 @@ final class KubeControlPlane implements AutoCloseable {
 
   private Process startApiServer(int port) throws Exception {
     Process p =
-        Servers.start(
+        Processes.start(
             logs.resolve("kube-apiserver-" + port + ".log"),
-            tool("kube-apiserver"),
-            "--etcd-servers=" + etcd.url(),
-            "--bind-address=127.0.0.1",
-            "--secure-port=" + port,
-            "--cert-dir=" + dir.resolve("certs-" + port),
-            "--service-account-issuer=https://kubernetes.default.svc",
-            "--service-account-key-file=" + dir.resolve("sa.key"),
-            "--service-account-signing-key-file=" + dir.resolve("sa.key"),
-            "--token-auth-file=" + dir.resolve("tokens.csv"),
-            "--authorization-mode=RBAC",
-            "--service-cluster-ip-range=10.96.0.0/12",
-            "--disable-admission-plugins=ServiceAccount");
-    Servers.awaitPort(port, Duration.ofSeconds(30));
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) { // serving /readyz once its post-start hooks (RBAC roles, ...) ran
-      var r =
-          java.net.http.HttpClient.newBuilder()
-              .sslContext(trustAll())
-              .build()
-              .send(
-                  java.net.http.HttpRequest.newBuilder(
-                          java.net.URI.create("https://127.0.0.1:" + port + "/readyz"))
-                      .header("Authorization", "Bearer admin-token")
-                      .build(),
-                  java.net.http.HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() == 200) {
-        return p;
-      }
-      if (System.nanoTime() > until) {
-        throw new IllegalStateException("kube-apiserver not ready: " + r.body());
-      }
-      Thread.sleep(100);
-    }
+            List.of(
+                tool("kube-apiserver"),
+                "--etcd-servers=" + etcdUrl,
+                "--bind-address=127.0.0.1",
+                "--secure-port=" + port,
+                "--cert-dir=" + dir.resolve("certs-" + port),
+                "--service-account-issuer=https://kubernetes.default.svc",
+                "--service-account-key-file=" + dir.resolve("sa.key"),
+                "--service-account-signing-key-file=" + dir.resolve("sa.key"),
+                "--token-auth-file=" + dir.resolve("tokens.csv"),
+                "--authorization-mode=RBAC",
+                "--service-cluster-ip-range=10.96.0.0/12",
+                "--disable-admission-plugins=ServiceAccount"));
+    Processes.awaitPort(port, Duration.ofSeconds(30));
+    java.net.http.HttpClient http =
+        java.net.http.HttpClient.newBuilder().sslContext(trustAll()).build();
+    // serving /readyz once its post-start hooks (RBAC roles, ...) ran
+    Awaitility.await("kube-apiserver on port " + port + " ready")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(
+            () ->
+                http.send(
+                            java.net.http.HttpRequest.newBuilder(
+                                    java.net.URI.create("https://127.0.0.1:" + port + "/readyz"))
+                                .header("Authorization", "Bearer admin-token")
+                                .build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .statusCode()
+                    == 200);
+    return p;
   }
 
   private static javax.net.ssl.SSLContext trustAll() throws Exception {
@@ -139,7 +164,7 @@ final class KubeControlPlane implements AutoCloseable {
   }
 
   /** The kubeconfig of {@code user} ({@code admin} or {@code nobody}). */
-  Path kubeconfig(String user) {
+  public Path kubeconfig(String user) {
     return dir.resolve("kubeconfig-" + user);
   }
 
@@ -171,7 +196,7 @@ final class KubeControlPlane implements AutoCloseable {
    * RoleBinding, by the real helm) and writes a kubeconfig {@code chart} with a token of that
    * account: the service then has exactly the chart's permissions.
    */
-  Path chartAccount() throws Exception {
+  public Path chartAccount() throws Exception {
     Process helm =
         new ProcessBuilder(
                 tool("helm"),
@@ -219,7 +244,7 @@ final class KubeControlPlane implements AutoCloseable {
     return kubeconfig("chart");
   }
 
-  KubernetesClient client(String user) {
+  public KubernetesClient client(String user) {
     return new KubernetesClientBuilder()
         .withConfig(Config.fromKubeconfig(null, kubeconfig(user).toFile()))
         .build();
@@ -235,25 +260,21 @@ final class KubeControlPlane implements AutoCloseable {
         .genericKubernetesResources("apiextensions.k8s.io/v1", "CustomResourceDefinition")
         .resource(crd)
         .create();
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) { // established: served
-      try {
-        admin
-            .genericKubernetesResources("nvidia.com/v1alpha1", "DynamoWorkerMetadata")
-            .inNamespace(NAMESPACE)
-            .list();
-        return;
-      } catch (RuntimeException e) {
-        if (System.nanoTime() > until) {
-          throw e;
-        }
-        Thread.sleep(100);
-      }
-    }
+    Awaitility.await("the DynamoWorkerMetadata CRD established")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(
+            () ->
+                admin
+                        .genericKubernetesResources("nvidia.com/v1alpha1", "DynamoWorkerMetadata")
+                        .inNamespace(NAMESPACE)
+                        .list()
+                    != null);
   }
 
   /** The environment a worker of pod {@code pod} runs with, as the Dynamo operator sets it. */
-  Map<String, String> workerEnv(Pod pod) {
+  public Map<String, String> workerEnv(Pod pod) {
     return Map.of(
         "DYN_DISCOVERY_BACKEND",
         "kubernetes",
@@ -268,7 +289,7 @@ final class KubeControlPlane implements AutoCloseable {
   }
 
   /** A pod (never scheduled: there is no node). */
-  Pod pod(String name) {
+  public Pod pod(String name) {
     return admin
         .pods()
         .inNamespace(NAMESPACE)
@@ -291,18 +312,19 @@ final class KubeControlPlane implements AutoCloseable {
    * Writes the EndpointSlice Dynamo's discovery reads, naming each of {@code pods} with its
    * readiness.
    */
-  void slice(Map<Pod, Boolean> pods) {
-    slice(admin, pods);
+  public void slice(Map<Pod, Boolean> pods) {
+    slice(admin, "workers", pods);
   }
 
-  static void slice(KubernetesClient client, Map<Pod, Boolean> pods) {
+  /** The same, through {@code client}, in the slice named {@code name}. */
+  public static void slice(KubernetesClient client, String name, Map<Pod, Boolean> pods) {
     List<io.fabric8.kubernetes.api.model.discovery.v1.Endpoint> endpoints = new ArrayList<>();
-    int i = 1;
+    int i = 0;
     for (Map.Entry<Pod, Boolean> e : pods.entrySet()) {
       Pod p = e.getKey();
       endpoints.add(
           new EndpointBuilder()
-              .withAddresses("10.0.0." + i++)
+              .withAddresses("10.0." + (i / 250) + "." + (i++ % 250 + 1))
               .withNewConditions()
               .withReady(e.getValue())
               .endConditions()
@@ -317,11 +339,11 @@ final class KubeControlPlane implements AutoCloseable {
     EndpointSlice s =
         new EndpointSliceBuilder()
             .withNewMetadata()
-            .withName("workers")
+            .withName(name)
             .withNamespace(NAMESPACE)
             .withLabels(
                 Map.of(
-                    "kubernetes.io/service-name", "workers",
+                    "kubernetes.io/service-name", name,
                     "nvidia.com/dynamo-discovery-backend", "kubernetes",
                     "nvidia.com/dynamo-discovery-enabled", "true"))
             .endMetadata()
@@ -332,9 +354,10 @@ final class KubeControlPlane implements AutoCloseable {
   }
 
   /** Stops the API server (the watches break), runs {@code meanwhile}, and starts it again. */
-  void restartApiServer(java.util.function.Consumer<KubernetesClient> meanwhile) throws Exception {
-    Servers.stop(apiserver, Duration.ofSeconds(10));
-    int other = Servers.freePort();
+  public void restartApiServer(java.util.function.Consumer<KubernetesClient> meanwhile)
+      throws Exception {
+    Processes.stop(apiserver, Duration.ofSeconds(10));
+    int other = Processes.freePort();
     Process second = startApiServer(other);
     try {
       Path cfg = dir.resolve("kubeconfig-other");
@@ -350,7 +373,7 @@ final class KubeControlPlane implements AutoCloseable {
         meanwhile.accept(c);
       }
     } finally {
-      Servers.stop(second, Duration.ofSeconds(10));
+      Processes.stop(second, Duration.ofSeconds(10));
     }
     apiserver = startApiServer(port);
   }
@@ -358,8 +381,16 @@ final class KubeControlPlane implements AutoCloseable {
   @Override
   public void close() {
     admin.close();
-    Servers.halt(gc);
-    Servers.halt(apiserver);
-    etcd.close();
+    for (Process p : new Process[] {gc, apiserver, etcd}) {
+      if (p == null) {
+        continue;
+      }
+      try {
+        Processes.stop(p, Duration.ofSeconds(5));
+      } catch (InterruptedException e) {
+        p.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 }

@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -212,42 +211,5 @@ class KubeDiscoveryIT {
       env.put("DYN_EVENT_PLANE", "nats");
     }
     return new PushedLoadIT.Pusher(v, env, ns, pod.getMetadata().getName());
-  }
-
-  /** Without permission, the service says which verb on which resource, and is not ready. */
-  @Test
-  void aServiceAccountWithoutPermissionIsToldWhatToGrant() throws Exception {
-    KubeControlPlane kube = started.server(new KubeControlPlane(Jar.LOGS));
-    Servers.Nats nats = started.server(Servers.Nats.modern(Jar.LOGS));
-    int port = Servers.freePort();
-    Process p =
-        started.jar(
-            "k8s/service-forbidden",
-            Map.of("KUBECONFIG", kube.kubeconfig("nobody").toString()),
-            Jar.serving(nats.url(), port, "--namespace", "dyn", "--discovery", "kubernetes"));
-    String readyz =
-        org.awaitility.Awaitility.await()
-            .atMost(Duration.ofSeconds(20))
-            .pollInterval(Duration.ofMillis(200))
-            .ignoreExceptionsInstanceOf(java.io.IOException.class)
-            .until(
-                () -> Jar.get(port, "/readyz"),
-                r -> r.statusCode() == 503 && r.body().contains("forbidden"))
-            .body();
-    assertThat(readyz)
-        .contains("not ready")
-        .contains("cannot list resource \"dynamoworkermetadatas\"")
-        .contains("get, list and watch on dynamoworkermetadatas.nvidia.com in namespace default");
-    String metrics = Jar.get(port, "/metrics").body();
-    assertThat(sum(metrics, "dynamo_metrics_kubernetes_watch_up")).isZero();
-    assertThat(
-            sum(metrics, "dynamo_metrics_kubernetes_watch_failures_total", "reason", "forbidden"))
-        .isPositive();
-    assertThat(p.isAlive()).isTrue();
-    String log = java.nio.file.Files.readString(Jar.LOGS.resolve("k8s/service-forbidden.log"));
-    assertThat(log).contains("cannot list dynamoworkermetadatas.nvidia.com in namespace default");
-    // once per failure, not once per retry
-    assertThat(log.split("cannot list dynamoworkermetadatas", -1)).hasSizeLessThanOrEqualTo(2);
-    assertThat(log).doesNotContain("\tat io.fabric8");
   }
 }

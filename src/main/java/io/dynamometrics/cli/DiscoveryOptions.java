@@ -90,7 +90,14 @@ final class DiscoveryOptions {
       }
     }
     try {
-      return new KubernetesClientBuilder().build();
+      // one file: read as given; several (merged) or none (in a pod): the client's own discovery
+      Config config =
+          kubeconfig != null
+                  && !kubeconfig.isBlank()
+                  && !kubeconfig.contains(java.io.File.pathSeparator)
+              ? Config.fromKubeconfig(null, new java.io.File(kubeconfig))
+              : Config.autoConfigure(null);
+      return new KubernetesClientBuilder().withConfig(config).build();
     } catch (RuntimeException e) {
       throw new UserError("cannot configure the Kubernetes client: " + e.getMessage());
     }

@@ -65,16 +65,7 @@ final class KubeDiscovery {
     Path logs = Files.createDirectories(out.resolve("logs"));
     try (KubeControlPlane kube = new KubeControlPlane(logs, false)) {
       int natsPort = Processes.freePort();
-      Process nats =
-          Processes.start(
-              logs.resolve("kube-nats.log"),
-              List.of(
-                  Processes.binary("nats-server", "nats-server"),
-                  "-a",
-                  "127.0.0.1",
-                  "-p",
-                  Integer.toString(natsPort)));
-      Processes.awaitPort(natsPort, Duration.ofSeconds(10));
+      Process nats = Processes.natsServer(logs.resolve("kube-nats.log"), natsPort);
       String natsUrl = "nats://127.0.0.1:" + natsPort;
       kube.admin
           .namespaces()
@@ -97,32 +88,12 @@ final class KubeDiscovery {
         HttpClient http = HttpClient.newHttpClient();
         // every worker publishes its load (once a second, as an idle one would not; the service
         // drops a value until it lists the worker, so this is how the listing shows)
+        long[] ids = new long[resources];
+        for (int i = 0; i < resources; i++) {
+          ids[i] = 0x100000L + i;
+        }
         AtomicBoolean all = new AtomicBoolean(true);
-        Thread loads =
-            Thread.ofPlatform()
-                .start(
-                    () -> {
-                      long seq = 0;
-                      while (all.get()) {
-                        for (int i = 0; i < resources; i++) {
-                          long id = 0x100000L + i;
-                          nc.publish(
-                              "namespace." + NS + ".kv_metrics",
-                              PushEncoder.envelope(
-                                  id,
-                                  seq,
-                                  System.currentTimeMillis(),
-                                  "kv_metrics",
-                                  PushEncoder.activeLoad(id, 0, 3, 5)));
-                        }
-                        seq++;
-                        try {
-                          Thread.sleep(200);
-                        } catch (InterruptedException e) {
-                          return;
-                        }
-                      }
-                    });
+        Thread loads = publish(nc, ids, 200, all);
         await(http, watching, m -> served(m) == resources, Duration.ofMinutes(2));
         double listedMs = (System.nanoTime() - start) / 1e6;
         all.set(false);
@@ -136,8 +107,8 @@ final class KubeDiscovery {
         double heapWatching =
             Processes.liveHeapBytes(Processes.classHistogram(services.get(0).pid()));
         double heapIdle = Processes.liveHeapBytes(Processes.classHistogram(services.get(1).pid()));
-        long rssWatching = rssKib(services.get(0));
-        long rssIdle = rssKib(services.get(1));
+        long rssWatching = Processes.rssKib(services.get(0));
+        long rssIdle = Processes.rssKib(services.get(1));
 
         double[] ms = new double[samples];
         for (int s = 0; s < samples; s++) {
@@ -145,27 +116,7 @@ final class KubeDiscovery {
           Pod probe = fakePod("probe-" + s, "probe-uid-" + s);
           create(kube, probe, id);
           AtomicBoolean publishing = new AtomicBoolean(true);
-          Thread pub =
-              Thread.ofPlatform()
-                  .start(
-                      () -> {
-                        long seq = 0;
-                        while (publishing.get()) {
-                          nc.publish(
-                              "namespace." + NS + ".kv_metrics",
-                              PushEncoder.envelope(
-                                  id,
-                                  seq++,
-                                  System.currentTimeMillis(),
-                                  "kv_metrics",
-                                  PushEncoder.activeLoad(id, 0, 7, 9)));
-                          try {
-                            Thread.sleep(20);
-                          } catch (InterruptedException e) {
-                            return;
-                          }
-                        }
-                      });
+          Thread pub = publish(nc, new long[] {id}, 20, publishing);
           Thread.sleep(1500); // published, not yet ready: the service must not show it
           String worker = "llm_kv_blocks_active{";
           String idLabel = "worker_id=\"" + Long.toUnsignedString(id) + "\"";
@@ -207,6 +158,36 @@ final class KubeDiscovery {
         Processes.stop(nats, Duration.ofSeconds(5));
       }
     }
+  }
+
+  /**
+   * A thread that publishes each worker's load (an envelope on NATS, as 1.x workers do) every
+   * {@code periodMs} while {@code on} holds.
+   */
+  private static Thread publish(Connection nc, long[] ids, long periodMs, AtomicBoolean on) {
+    return Thread.ofPlatform()
+        .start(
+            () -> {
+              long seq = 0;
+              while (on.get()) {
+                for (long id : ids) {
+                  nc.publish(
+                      "namespace." + NS + ".kv_metrics",
+                      PushEncoder.envelope(
+                          id,
+                          seq,
+                          System.currentTimeMillis(),
+                          "kv_metrics",
+                          PushEncoder.activeLoad(id, 0, 7, 9)));
+                }
+                seq++;
+                try {
+                  Thread.sleep(periodMs);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            });
   }
 
   /** A Pod object as the API server would return it: only its name and uid are read. */
@@ -345,14 +326,5 @@ final class KubeDiscovery {
               + "; it says:\n"
               + last);
     }
-  }
-
-  private static long rssKib(Process p) throws Exception {
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    return -1;
   }
 }

@@ -81,16 +81,7 @@ public final class LoadHarness {
 
   private Nats startNats(String name) throws Exception {
     int port = Processes.freePort();
-    Process p =
-        Processes.start(
-            out.resolve("logs").resolve(name + ".log"),
-            List.of(
-                Processes.binary("nats-server", "nats-server"),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                Integer.toString(port)));
-    Processes.awaitPort(port, Duration.ofSeconds(10));
+    Process p = Processes.natsServer(out.resolve("logs").resolve(name + ".log"), port);
     return new Nats(p, "nats://127.0.0.1:" + port);
   }
 
@@ -470,7 +461,7 @@ public final class LoadHarness {
             if (left > 0) {
               Thread.sleep(Duration.ofNanos(left));
             }
-            double rss = rssKib(agg) / 1024.0;
+            double rss = Processes.rssKib(agg) / 1024.0;
             results.add(new Footprint(v.getKey(), v.getValue(), workers, readyMs, rss));
             LOG.info(
                 String.format(
@@ -511,16 +502,6 @@ public final class LoadHarness {
     args.addAll(List.of("--workers", Integer.toString(workers), "--events-per-second", "0"));
     args.addAll(List.of(more));
     return Processes.start(log, Processes.self(maxHeap, List.of(), args.toArray(String[]::new)));
-  }
-
-  /** VmRSS of {@code p} (the launcher execs java, so its pid is the JVM's). */
-  private static long rssKib(Process p) throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    return -1;
   }
 
   /** Live heap of the aggregator, sampled while workers keep joining and leaving. */

@@ -102,6 +102,31 @@ public final class Processes {
         .start();
   }
 
+  /** A nats-server (Debian's) on {@code port} of loopback, started and listening. */
+  static Process natsServer(Path log, int port) throws IOException {
+    Process p =
+        start(
+            log,
+            List.of(
+                binary("nats-server", "nats-server"),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                Integer.toString(port)));
+    awaitPort(port, Duration.ofSeconds(10));
+    return p;
+  }
+
+  /** VmRSS of {@code p} in KiB (the launcher execs java, so its pid is the JVM's). */
+  static long rssKib(Process p) throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
   public static void awaitPort(int port, Duration timeout) {
     await("something listening on 127.0.0.1:" + port)
         .atMost(timeout)

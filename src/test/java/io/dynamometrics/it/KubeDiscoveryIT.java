@@ -96,14 +96,7 @@ class KubeDiscoveryIT {
     b.send(load(7, 5, 6), publish);
     double expectA = used ? 23 : 12;
     double expectB = used ? 6 : 5;
-    String body =
-        Jar.await(
-            port,
-            "/metrics",
-            m ->
-                value(m, "llm_kv_blocks_active", a.id).orElse(-1.0) == expectA
-                    && value(m, "llm_kv_blocks_active", b.id).orElse(-1.0) == expectB,
-            Duration.ofSeconds(20));
+    String body = PushedLoadIT.awaitBoth(port, a.id, expectA, b.id, expectB);
     // capacity from the model cards in the resources
     assertThat(value(body, "llm_kv_blocks_total", a.id))
         .contains((double) PushedLoadIT.CARD_BLOCKS);

@@ -141,6 +141,17 @@ class PushedLoadIT {
         .findFirst();
   }
 
+  /** Waits until both workers' KV blocks in use are served as expected; returns that body. */
+  static String awaitBoth(int port, long a, double expectA, long b, double expectB) {
+    return Jar.await(
+        port,
+        "/metrics",
+        m ->
+            value(m, "llm_kv_blocks_active", a).orElse(-1.0) == expectA
+                && value(m, "llm_kv_blocks_active", b).orElse(-1.0) == expectB,
+        Duration.ofSeconds(20));
+  }
+
   /** Whether any of the layouts from 0.4 to 1.6 holds an instance key of worker {@code id}. */
   private static boolean registered(Servers.Etcd etcd, String ns, long id) throws Exception {
     String hex = Long.toHexString(id);
@@ -224,14 +235,7 @@ class PushedLoadIT {
     boolean decodeOnly = atLeast(v, 0, 9) && !used;
     double expectA = decodeOnly ? 12 : used ? 23 : 40;
     double expectB = decodeOnly ? 5 : used ? 6 : 7;
-    String body =
-        Jar.await(
-            port,
-            "/metrics",
-            m ->
-                value(m, "llm_kv_blocks_active", a.id).orElse(-1.0) == expectA
-                    && value(m, "llm_kv_blocks_active", b.id).orElse(-1.0) == expectB,
-            Duration.ofSeconds(20));
+    String body = awaitBoth(port, a.id, expectA, b.id, expectB);
     if (stats) {
       assertThat(value(body, "llm_kv_blocks_total", a.id)).contains(100.0);
       assertThat(value(body, "llm_requests_active_slots", a.id)).contains(3.0);

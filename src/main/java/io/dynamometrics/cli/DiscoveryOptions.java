@@ -97,6 +97,9 @@ final class DiscoveryOptions {
                   && !kubeconfig.contains(java.io.File.pathSeparator)
               ? Config.fromKubeconfig(null, new java.io.File(kubeconfig))
               : Config.autoConfigure(null);
+      // a failed request goes to the watch's own retry and backoff at once, so that it is
+      // reported (log, /readyz, metrics) rather than retried unseen by the HTTP layer for minutes
+      config.setRequestRetryBackoffLimit(0);
       return new KubernetesClientBuilder().withConfig(config).build();
     } catch (RuntimeException e) {
       throw new UserError("cannot configure the Kubernetes client: " + e.getMessage());

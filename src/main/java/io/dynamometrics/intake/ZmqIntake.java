@@ -53,6 +53,13 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
   static final long UNREACHABLE_AFTER_NANOS = 5_000_000_000L;
 
   /**
+   * A refused connection counts only once a publisher has been known this long: a worker that has
+   * just advertised its publisher may not have its socket listening yet (the first attempt of a
+   * busy machine races it), and the socket retries every 100 ms.
+   */
+  static final long REFUSED_AFTER_NANOS = 1_000_000_000L;
+
+  /**
    * The state of one publisher's connection, as {@code dynamo_metrics_zmq_publishers} labels it.
    */
   public enum State {
@@ -289,7 +296,11 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
         case CONNECTED -> {
           // TCP only: connected once the ZMTP handshake is done (HANDSHAKE_PROTOCOL)
         }
-        case CONNECT_RETRIED -> unreachable(link, "connection refused");
+        case CONNECT_RETRIED -> {
+          if (now - link.sinceNanos >= REFUSED_AFTER_NANOS) {
+            unreachable(link, "connection refused");
+          }
+        }
         case DISCONNECTED -> {
           if (link.state == State.CONNECTED) {
             link.state = State.CONNECTING;

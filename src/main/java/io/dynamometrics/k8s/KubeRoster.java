@@ -137,7 +137,11 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
           + " in namespace "
           + namespace()
           + ": "
-          + (p != null ? p : informer.hasSynced() ? "watch reconnecting" : "listing");
+          + (p != null
+              ? p
+              : informer.hasSynced()
+                  ? "watch reconnecting"
+                  : "listing (no answer yet from the API server at " + server + ")");
     }
   }
 
@@ -384,13 +388,30 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
       return null;
     }
 
+    /** What went wrong on the way, in words: the usual network failures by name. */
     private static String rootMessage(Throwable t) {
-      Throwable root = t;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
+      if (find(t, java.net.ConnectException.class) != null) {
+        return "connection refused";
       }
-      String m = root.getMessage();
-      return root.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+      java.net.UnknownHostException unknown = find(t, java.net.UnknownHostException.class);
+      if (unknown != null) {
+        return "unknown host " + unknown.getMessage();
+      }
+      if (find(t, java.net.http.HttpTimeoutException.class) != null
+          || find(t, java.net.SocketTimeoutException.class) != null) {
+        return "timed out";
+      }
+      if (find(t, javax.net.ssl.SSLException.class) != null) {
+        return "TLS: " + find(t, javax.net.ssl.SSLException.class).getMessage();
+      }
+      Throwable said = t;
+      for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+        if (c.getMessage() != null) {
+          said = c;
+        }
+      }
+      String m = said.getMessage();
+      return said.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
   }
 }

@@ -42,12 +42,16 @@ public final class KubeControlPlane implements AutoCloseable {
   private final Process gc; // null without the garbage collector
   public final KubernetesClient admin;
 
-  /** With the garbage collector. */
+  /** With the garbage collector and the CRD. */
   public KubeControlPlane(Path logs) throws Exception {
-    this(logs, true);
+    this(logs, true, true);
   }
 
-  public KubeControlPlane(Path logs, boolean garbageCollector) throws Exception {
+  /**
+   * @param garbageCollector also run kube-controller-manager's garbage collector
+   * @param crd install the DynamoWorkerMetadata CRD now (else {@link #installCrd} later)
+   */
+  public KubeControlPlane(Path logs, boolean garbageCollector, boolean crd) throws Exception {
     this.logs = logs;
     this.dir = Files.createTempDirectory("kube");
     int client = Processes.freePort();
@@ -95,7 +99,9 @@ public final class KubeControlPlane implements AutoCloseable {
                     "--leader-elect=false",
                     "--secure-port=0"))
             : null;
-    installCrd();
+    if (crd) {
+      installCrd();
+    }
   }
 
   private static String tool(String name) {
@@ -250,7 +256,7 @@ public final class KubeControlPlane implements AutoCloseable {
         .build();
   }
 
-  private void installCrd() throws Exception {
+  public void installCrd() throws Exception {
     GenericKubernetesResource crd =
         new KubernetesSerialization()
             .unmarshal(

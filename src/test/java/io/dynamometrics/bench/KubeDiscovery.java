@@ -63,7 +63,7 @@ final class KubeDiscovery {
   @SuppressWarnings("try") // jnats' close may be interrupted
   static Result run(Path out, int resources, int samples) throws Exception {
     Path logs = Files.createDirectories(out.resolve("logs"));
-    try (KubeControlPlane kube = new KubeControlPlane(logs, false)) {
+    try (KubeControlPlane kube = new KubeControlPlane(logs, false, true)) {
       int natsPort = Processes.freePort();
       Process nats = Processes.natsServer(logs.resolve("kube-nats.log"), natsPort);
       String natsUrl = "nats://127.0.0.1:" + natsPort;

@@ -298,6 +298,23 @@ class ZmqIntakeTest {
   }
 
   @Test
+  void aPublisherListeningAMomentAfterItIsAdvertisedIsNeverCalledUnreachable() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    String address = "tcp://127.0.0.1:" + port;
+    intake.accept(roster(new Roster.Channel(address, "kv_metrics", 0xA1L, 7, GEN)));
+    Thread.sleep(300); // refused, and retried, meanwhile: the worker's socket is not bound yet
+    ZMQ.Socket late = publishers.createSocket(SocketType.PUB);
+    late.setLinger(0);
+    late.bind(address);
+    await(() -> state(ZmqIntake.State.CONNECTED) == 1, Duration.ofSeconds(5));
+    firstArrival(new Pub(late, address), 0xA1L, 7, 0);
+    assertThat(logged).noneMatch(r -> r.getMessage().contains(address));
+  }
+
+  @Test
   void aPublisherKilledMidStreamIsADisconnectNotAnUnreachableAddress() throws Exception {
     Pub a = pub();
     intake.accept(roster(channel(a, 0xA1L, 7)));

@@ -133,8 +133,6 @@ class KubeRosterTest {
             "https://127.0.0.1:6443/");
     assertThat(away.reason()).isEqualTo("unreachable");
     assertThat(away.message())
-        .isEqualTo(
-            "cannot reach the API server at https://127.0.0.1:6443/ (ConnectException: Connection"
-                + " refused)");
+        .isEqualTo("cannot reach the API server at https://127.0.0.1:6443/ (connection refused)");
   }
 }

@@ -198,6 +198,9 @@ class KubeDiscoveryIT {
     Map<String, String> env = new HashMap<>(RealDynamo.env(nats.url(), "http://127.0.0.1:9"));
     env.remove("ETCD_ENDPOINTS"); // nothing of etcd: discovery is the Kubernetes API's
     env.putAll(kube.workerEnv(pod));
+    // two runtime threads (the suites' default) can stall a 1.6 worker registering its
+    // forward-pass channel with the Kubernetes discovery daemon running beside it
+    env.put("DYN_RUNTIME_NUM_WORKER_THREADS", "4");
     if (zmq) {
       env.put("DYN_EVENT_PLANE_HOST", "127.0.0.1");
     } else if (atLeast(v, 1, 3)) {

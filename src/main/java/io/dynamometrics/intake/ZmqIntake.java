@@ -53,11 +53,12 @@ public final class ZmqIntake implements AutoCloseable, Consumer<Roster> {
   static final long UNREACHABLE_AFTER_NANOS = 5_000_000_000L;
 
   /**
-   * A refused connection counts only once a publisher has been known this long: a worker that has
-   * just advertised its publisher may not have its socket listening yet (the first attempt of a
-   * busy machine races it), and the socket retries every 100 ms.
+   * A refused connection counts only once a publisher has been known this long, as long as one that
+   * does not answer at all: a worker that has just advertised its publisher may not have its socket
+   * listening yet (on a busy machine for longer than a moment), and the socket retries every 100
+   * ms.
    */
-  static final long REFUSED_AFTER_NANOS = 1_000_000_000L;
+  static final long REFUSED_AFTER_NANOS = UNREACHABLE_AFTER_NANOS;
 
   /**
    * The state of one publisher's connection, as {@code dynamo_metrics_zmq_publishers} labels it.

@@ -173,8 +173,17 @@ class KubeDiscoveryIT {
     // ready again, then its Pod deleted: the garbage collector deletes the resource it owns
     kube.slice(ready);
     awaitPublishers(port, perWorker); // a's alone: b has exited
-    a.send(load(42, 14, 25), publish);
-    Jar.await(port, "/metrics", m -> value(m, "llm_kv_blocks_active", a.id).isPresent(), SOON);
+    // ZMQ drops what is sent before the new subscription reaches the publisher: send until seen
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofSeconds(2))
+        .until(
+            () -> {
+              a.send(load(42, 14, 25), publish);
+              Thread.sleep(1500);
+              return value(Jar.get(port, "/metrics").body(), "llm_kv_blocks_active", a.id)
+                  .isPresent();
+            });
     kube.admin.pods().inNamespace(KubeControlPlane.NAMESPACE).withName("worker-a").delete();
     Jar.await(
         port,

@@ -313,11 +313,32 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
       Iterable<WorkerResource> resources,
       Iterable<List<WorkerResource.PodRef>> readyPods,
       String dynamoNamespace) {
-    List<WorkerResource.PodRef> ready = new ArrayList<>();
-    readyPods.forEach(ready::addAll);
+    // indexed once per poll, so that a thousand resources are not each matched against every pod
+    java.util.Set<String> uids = new java.util.HashSet<>();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    java.util.Set<String> namesWithoutUid = new java.util.HashSet<>();
+    for (List<WorkerResource.PodRef> slice : readyPods) {
+      for (WorkerResource.PodRef p : slice) {
+        String name = p.namespace() + "/" + p.name();
+        names.add(name);
+        if (p.uid() == null) {
+          namesWithoutUid.add(name);
+        } else {
+          uids.add(p.uid());
+        }
+      }
+    }
     RosterBuilder b = new RosterBuilder(dynamoNamespace);
     for (WorkerResource r : resources) {
-      if (r.serves() && ready.stream().anyMatch(p -> p.sameAs(r.pod()))) {
+      WorkerResource.PodRef pod = r.pod();
+      String name = pod.namespace() + "/" + pod.name();
+      // the same pod: by uid where both know it (a pod recreated under its name is another),
+      // else by namespace and name
+      boolean ready =
+          pod.uid() == null
+              ? names.contains(name)
+              : uids.contains(pod.uid()) || namesWithoutUid.contains(name);
+      if (r.serves() && ready) {
         r.feed(b);
       }
     }

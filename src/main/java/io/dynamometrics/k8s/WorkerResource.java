@@ -25,15 +25,7 @@ record WorkerResource(
     List<JsonNode> cards) {
 
   /** A pod: namespace and name, and its uid where known. */
-  record PodRef(String namespace, String name, String uid) {
-    /** The same pod: by uid where both know it (a pod recreated under its name is another). */
-    boolean sameAs(PodRef o) {
-      if (uid != null && o.uid != null) {
-        return uid.equals(o.uid);
-      }
-      return namespace.equals(o.namespace) && name.equals(o.name);
-    }
-  }
+  record PodRef(String namespace, String name, String uid) {}
 
   /**
    * Reads a resource.

@@ -100,6 +100,7 @@ public final class Bench implements Callable<Integer> {
 
   @Option(
       names = "--kube-resources",
+      paramLabel = "N",
       defaultValue = "0",
       description =
           "Worker resources (DynamoWorkerMetadata, pods ready) on a real kube-apiserver for the Kubernetes discovery benchmark: the memory of a service watching them beside one watching nothing, then --kube-samples times from a pod turning ready to its worker's first value served; 0 skips it (default: ${DEFAULT-VALUE}).")
@@ -107,6 +108,7 @@ public final class Bench implements Callable<Integer> {
 
   @Option(
       names = "--kube-samples",
+      paramLabel = "N",
       defaultValue = "10",
       description = "Pods turned ready one after another, each timed (default: ${DEFAULT-VALUE}).")
   int kubeSamples;

@@ -38,10 +38,10 @@ app.kubernetes.io/component: {{ .target.name }}
 {{/* Settings that cannot work together fail the install with a message. */}}
 {{- define "dynamo-metrics.check" -}}
 {{- if and .Values.kubernetesDiscovery.enabled .Values.etcd.enabled -}}
-{{- fail "kubernetesDiscovery.enabled and etcd.enabled exclude each other: workers register in one of them; set etcd.enabled=false (and replicas=1)" -}}
+{{- fail "kubernetesDiscovery.enabled and etcd.enabled exclude each other: workers register in one of them; set etcd.enabled=false" -}}
 {{- end -}}
-{{- if and (gt (int .Values.replicas) 1) (not .Values.etcd.enabled) -}}
-{{- fail "replicas > 1 needs etcd.enabled: without the election every replica would export the same fleet" -}}
+{{- if and (gt (int .Values.replicas) 1) (not .Values.etcd.enabled) (not .Values.kubernetesDiscovery.enabled) -}}
+{{- fail "replicas > 1 needs etcd.enabled or kubernetesDiscovery.enabled: without an election every replica would export the same fleet" -}}
 {{- end -}}
 {{- $names := dict -}}
 {{- range .Values.targets -}}

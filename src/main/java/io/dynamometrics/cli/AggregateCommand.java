@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamometrics.etcd.Election;
 import io.dynamometrics.etcd.EtcdClient;
 import io.dynamometrics.etcd.EtcdRoster;
+import io.dynamometrics.k8s.KubeElection;
 import io.dynamometrics.poll.WorkerRegistry;
 import io.dynamometrics.transport.NatsTransport;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -46,8 +47,11 @@ final class AggregateCommand implements Callable<Integer> {
   @picocli.CommandLine.Option(
       names = "--standby",
       description =
-          "With --etcd: when another aggregator holds the singleton key, wait and take over when it goes "
-              + "(instead of exiting). A standby exports only its own health and dynamo_metrics_leader 0.")
+          "Run as one of several replicas, one leading: with --etcd, when another aggregator holds the "
+              + "singleton key, wait and take over when it goes (instead of exiting); with --discovery "
+              + "kubernetes, the replicas share a Lease (--kube-lease) and a standby takes over when "
+              + "the leader stops renewing it. A standby exports only its own health and "
+              + "dynamo_metrics_leader 0.")
   boolean standby;
 
   @Mixin LogOptions log;
@@ -81,9 +85,12 @@ final class AggregateCommand implements Callable<Integer> {
     refuseZmqBroker(System.getenv());
     DiscoveryOptions.Backend backend = discovery.backend(etcd.enabled, System.getenv());
     etcd.enabled = backend == DiscoveryOptions.Backend.ETCD;
-    if (standby && !etcd.enabled) {
-      throw new UserError("--standby needs --etcd: without etcd there is nothing to stand by for");
+    if (standby && backend == null) {
+      throw new UserError(
+          "--standby needs --etcd or --discovery kubernetes: without either there is nothing to"
+              + " stand by for");
     }
+    discovery.checkLease(standby, backend);
     Service service = new Service(serve, poll);
     NatsTransport transport;
     try {
@@ -95,6 +102,7 @@ final class AggregateCommand implements Callable<Integer> {
     }
     try {
       Election election = null;
+      KubeElection kubeElection = null;
       WorkerRegistry registrations = null;
       if (etcd.enabled) {
         EtcdClient client = etcd.client();
@@ -124,13 +132,26 @@ final class AggregateCommand implements Callable<Integer> {
         KubernetesClient client = discovery.client(System.getenv());
         List<String> namespaces = discovery.namespaces(client);
         registrations = service.kubernetes(client, poll.namespace, namespaces);
+        if (standby) {
+          kubeElection = service.kubeElection(client, discovery.lease(poll.namespace));
+          try {
+            kubeElection.start();
+          } catch (IllegalStateException e) { // the Lease refused: its message says what to grant
+            throw new UserError(e.getMessage());
+          }
+        }
       }
-      service.start(transport, poll, election != null ? election : () -> true, registrations);
+      java.util.function.BooleanSupplier leads =
+          election != null ? election : kubeElection != null ? kubeElection : () -> true;
+      service.start(transport, poll, leads, registrations);
       if (push.enabled) {
         service.push(push);
       }
       if (election != null) {
         service.own(election); // closed first: a standby can take over while we stop
+      }
+      if (kubeElection != null) {
+        service.own(kubeElection); // as the etcd election
       }
       Logger.getLogger(AggregateCommand.class.getName())
           .info(

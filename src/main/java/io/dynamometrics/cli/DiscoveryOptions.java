@@ -37,6 +37,16 @@ final class DiscoveryOptions {
               + "namespace in a pod, else the namespace of the KUBECONFIG context, else 'default'.")
   List<String> kubeNamespaces;
 
+  @Option(
+      names = "--kube-lease",
+      paramLabel = "NAME",
+      description =
+          "With --discovery kubernetes and --standby: the coordination.k8s.io Lease the replicas "
+              + "elect their leader with, in the service's own namespace (which needs get, create "
+              + "and update on leases there; the Helm chart grants them). Default: "
+              + "dynamo-metrics-<--namespace>.")
+  String kubeLease;
+
   /** The backend chosen, or {@code null} for none; {@code --etcd} is {@code etcd}. */
   Backend backend(boolean etcdFlag, Map<String, String> env) {
     Backend chosen = null;
@@ -62,6 +72,35 @@ final class DiscoveryOptions {
       throw new UserError("--kube-namespace needs --discovery kubernetes");
     }
     return etcdFlag ? Backend.ETCD : chosen;
+  }
+
+  /** Refuses {@code --kube-lease} where there is no Lease election. */
+  void checkLease(boolean standby, Backend chosen) {
+    if (kubeLease != null && !(standby && chosen == Backend.KUBERNETES)) {
+      throw new UserError("--kube-lease needs --discovery kubernetes and --standby");
+    }
+    if (kubeLease != null && !isLeaseName(kubeLease)) {
+      throw new UserError(
+          "--kube-lease '"
+              + kubeLease
+              + "' is not a Kubernetes object name (lower case letters, digits, '-' and '.')");
+    }
+  }
+
+  private static boolean isLeaseName(String s) {
+    return s.length() <= 253 && s.matches("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
+  }
+
+  /** The Lease's name: the flag's, else one made from the Dynamo namespace. */
+  String lease(String dynamoNamespace) {
+    if (kubeLease != null) {
+      return kubeLease;
+    }
+    String made =
+        ("dynamo-metrics-" + dynamoNamespace.toLowerCase(java.util.Locale.ROOT))
+            .replaceAll("[^-a-z0-9.]", "-")
+            .replaceAll("[-.]+$", "");
+    return made.length() > 253 ? made.substring(0, 253) : made;
   }
 
   /**

@@ -16,6 +16,7 @@ import io.dynamometrics.gpu.Nvml;
 import io.dynamometrics.gpu.NvmlException;
 import io.dynamometrics.intake.PushIntake;
 import io.dynamometrics.intake.ZmqIntake;
+import io.dynamometrics.k8s.KubeElection;
 import io.dynamometrics.k8s.KubeRoster;
 import io.dynamometrics.poll.Discovery;
 import io.dynamometrics.poll.PollLoop;
@@ -265,6 +266,23 @@ final class Service implements AutoCloseable {
             + (namespaces.size() > 1 ? "s " : " ")
             + String.join(", ", namespaces));
     return r;
+  }
+
+  /**
+   * The replicas' election through the Lease {@code name} in the client's namespace (the service's
+   * own in a pod); started by the caller.
+   */
+  KubeElection kubeElection(KubernetesClient client, String name) {
+    String ns = client.getNamespace();
+    return new KubeElection(
+        client,
+        ns == null || ns.isBlank() ? "default" : ns,
+        name,
+        KubeElection.identity(),
+        Duration.ofSeconds(15),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(2),
+        self);
   }
 
   /** Also pushes to a Pushgateway while leading; call after {@link #start}. */

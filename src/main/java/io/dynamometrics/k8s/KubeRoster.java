@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.discovery.v1.Endpoint;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -88,7 +87,7 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
     }
 
     synchronized boolean failed(boolean started, Throwable t) {
-      Failure f = Failure.of(t, resource, namespace(), server);
+      ApiFailure f = ApiFailure.of(t, "get, list and watch", resource, namespace(), server);
       observer.watchFailed(resource, f.reason());
       if (!f.message().equals(problem)) {
         problem = f.message();
@@ -349,90 +348,5 @@ public final class KubeRoster implements WorkerRegistry, AutoCloseable {
   public void close() {
     watches.forEach(w -> w.informer.stop());
     client.close();
-  }
-
-  /** What went wrong with a watch, for the log and the failure counter. */
-  record Failure(String reason, String message) {
-    static Failure of(Throwable t, String resource, String namespace, String server) {
-      KubernetesClientException k = find(t, KubernetesClientException.class);
-      int code = k == null ? 0 : k.getCode();
-      String said =
-          k != null && k.getStatus() != null && k.getStatus().getMessage() != null
-              ? k.getStatus().getMessage()
-              : rootMessage(t);
-      return switch (code) {
-        case 401 ->
-            new Failure(
-                "unauthorized",
-                "the API server at "
-                    + server
-                    + " does not accept the service's credentials (401 Unauthorized): check the"
-                    + " service account token, or the user of the KUBECONFIG context");
-        case 403 ->
-            new Failure(
-                "forbidden",
-                "forbidden (403): "
-                    + said
-                    + ". Grant the service's account get, list and watch on "
-                    + resource
-                    + " in namespace "
-                    + namespace
-                    + " (the Helm chart's Role does)");
-        case 404 ->
-            new Failure(
-                "not_found",
-                resource.equals(METADATA)
-                    ? "the API server at "
-                        + server
-                        + " does not serve "
-                        + resource
-                        + "/v1alpha1 (404): the DynamoWorkerMetadata CRD is not installed (the"
-                        + " Dynamo operator installs it), or namespace "
-                        + namespace
-                        + " does not exist"
-                    : "the API server at " + server + " does not serve " + resource + " (404)");
-        default ->
-            code <= 0 && find(t, java.io.IOException.class) != null
-                ? new Failure(
-                    "unreachable",
-                    "cannot reach the API server at " + server + " (" + rootMessage(t) + ")")
-                : new Failure("error", "the API server answered " + code + ": " + said);
-      };
-    }
-
-    private static <E extends Throwable> E find(Throwable t, Class<E> type) {
-      for (Throwable c = t; c != null; c = c.getCause()) {
-        if (type.isInstance(c)) {
-          return type.cast(c);
-        }
-      }
-      return null;
-    }
-
-    /** What went wrong on the way, in words: the usual network failures by name. */
-    private static String rootMessage(Throwable t) {
-      if (find(t, java.net.ConnectException.class) != null) {
-        return "connection refused";
-      }
-      java.net.UnknownHostException unknown = find(t, java.net.UnknownHostException.class);
-      if (unknown != null) {
-        return "unknown host " + unknown.getMessage();
-      }
-      if (find(t, java.net.http.HttpTimeoutException.class) != null
-          || find(t, java.net.SocketTimeoutException.class) != null) {
-        return "timed out";
-      }
-      if (find(t, javax.net.ssl.SSLException.class) != null) {
-        return "TLS: " + find(t, javax.net.ssl.SSLException.class).getMessage();
-      }
-      Throwable said = t;
-      for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-        if (c.getMessage() != null) {
-          said = c;
-        }
-      }
-      String m = said.getMessage();
-      return said.getClass().getSimpleName() + (m == null ? "" : ": " + m);
-    }
   }
 }

@@ -212,7 +212,7 @@ public final class KubeControlPlane implements AutoCloseable {
                 "--namespace",
                 NAMESPACE,
                 "--set",
-                "kubernetesDiscovery.enabled=true,etcd.enabled=false,replicas=1",
+                "kubernetesDiscovery.enabled=true,etcd.enabled=false",
                 "--show-only",
                 "templates/serviceaccount.yaml",
                 "--show-only",

@@ -48,6 +48,31 @@ class DiscoveryOptionsTest {
   }
 
   @Test
+  void theLeaseIsNamedByTheFlagOrAfterTheDynamoNamespace() {
+    assertThat(parse().lease("dynamo")).isEqualTo("dynamo-metrics-dynamo");
+    // Dynamo namespaces may hold what an object name may not
+    assertThat(parse().lease("My_NS.")).isEqualTo("dynamo-metrics-my-ns");
+    assertThat(parse("--kube-lease", "fleet-a").lease("dynamo")).isEqualTo("fleet-a");
+    parse("--kube-lease", "fleet-a").checkLease(true, DiscoveryOptions.Backend.KUBERNETES);
+  }
+
+  @Test
+  void aLeaseWithoutItsElectionOrWithABadNameIsRefused() {
+    assertThatThrownBy(
+            () -> parse("--kube-lease", "x").checkLease(false, DiscoveryOptions.Backend.KUBERNETES))
+        .isInstanceOf(UserError.class)
+        .hasMessage("--kube-lease needs --discovery kubernetes and --standby");
+    assertThatThrownBy(
+            () -> parse("--kube-lease", "x").checkLease(true, DiscoveryOptions.Backend.ETCD))
+        .hasMessage("--kube-lease needs --discovery kubernetes and --standby");
+    assertThatThrownBy(
+            () ->
+                parse("--kube-lease", "Fleet_A")
+                    .checkLease(true, DiscoveryOptions.Backend.KUBERNETES))
+        .hasMessageStartingWith("--kube-lease 'Fleet_A' is not a Kubernetes object name");
+  }
+
+  @Test
   void withoutAClusterOrKubeconfigTheServiceSaysSo(@TempDir Path dir) throws Exception {
     String home = System.getProperty("user.home");
     System.setProperty("user.home", dir.toString());

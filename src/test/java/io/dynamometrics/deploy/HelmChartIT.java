@@ -131,7 +131,7 @@ class HelmChartIT {
     refused("replica=3", "additional properties 'replica' not allowed");
     refused("log.format=xml", "at '/log/format': value must be one of 'json', 'text'");
     refused("nats.servers[0]=nats://u:pw@nats:4222", "at '/nats/servers/0'");
-    refused("etcd.enabled=false", "replicas > 1 needs etcd.enabled");
+    refused("etcd.enabled=false", "replicas > 1 needs etcd.enabled or kubernetesDiscovery.enabled");
     refused("kubernetesDiscovery.enabled=true", "exclude each other");
     refused("kubernetesDiscovery.namespaces[0]=Dynamo", "at '/kubernetesDiscovery/namespaces/0'");
     refused("targets[0].name=a,targets[0].component=X", "targets[a]: component without endpoint");
@@ -187,13 +187,30 @@ class HelmChartIT {
   }
 
   @Test
-  void kubernetesDiscoveryGetsReadOnlyAccessToTwoResourcesInEachWatchedNamespace()
+  void kubernetesDiscoveryGetsReadOnlyAccessToTwoResourcesInEachWatchedNamespaceAndALease()
       throws Exception {
     List<JsonNode> all = objects(template("-n", "monitoring", "-f", KUBERNETES.toString()));
-    List<JsonNode> roles = ofKind(all, "Role");
+    List<JsonNode> roles =
+        ofKind(all, "Role").stream()
+            .filter(r -> r.path("metadata").path("name").asText().endsWith("-discovery"))
+            .toList();
     assertThat(roles)
         .extracting(r -> r.path("metadata").path("namespace").asText())
         .containsExactly("dynamo", "dynamo-canary");
+    // the replicas' election: one Lease per target, in the release's namespace
+    List<JsonNode> election =
+        ofKind(all, "Role").stream()
+            .filter(r -> r.path("metadata").path("name").asText().endsWith("-election"))
+            .toList();
+    assertThat(election).hasSize(1);
+    assertThat(election.get(0).path("metadata").path("namespace").asText()).isEqualTo("monitoring");
+    assertThat(election.get(0).path("rules").toString())
+        .isEqualTo(
+            "[{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
+                + "\"verbs\":[\"create\"]},"
+                + "{\"apiGroups\":[\"coordination.k8s.io\"],\"resources\":[\"leases\"],"
+                + "\"resourceNames\":[\"dm-dynamo-metrics-fleet\"],\"verbs\":[\"get\",\"update\"]}]");
+    assertThat(ofKind(all, "RoleBinding")).hasSize(3);
     for (JsonNode role : roles) {
       assertThat(role.path("rules").toString())
           .isEqualTo(
@@ -216,8 +233,13 @@ class HelmChartIT {
             pod.path("containers").get(0).path("args"),
             YAML.getTypeFactory().constructCollectionType(List.class, String.class));
     assertThat(args)
-        .contains("--discovery=kubernetes", "--kube-namespace=dynamo,dynamo-canary")
+        .contains(
+            "--discovery=kubernetes",
+            "--kube-namespace=dynamo,dynamo-canary",
+            "--standby",
+            "--kube-lease=dm-dynamo-metrics-fleet")
         .noneMatch(a -> a.startsWith("--etcd"));
+    assertThat(ofKind(all, "Deployment").get(0).path("spec").path("replicas").asInt()).isEqualTo(2);
     // without the option, no role, and no token in the pod
     assertThat(ofKind(objects(template()), "Role")).isEmpty();
   }

@@ -100,7 +100,7 @@ class KubeRosterTest {
   @Test
   void failuresSayWhatToDo() {
     var forbidden =
-        KubeRoster.Failure.of(
+        ApiFailure.of(
             new KubernetesClientException(
                 new io.fabric8.kubernetes.api.model.StatusBuilder()
                     .withCode(403)
@@ -108,6 +108,7 @@ class KubeRosterTest {
                         "dynamoworkermetadatas.nvidia.com is forbidden: User \"x\" cannot list"
                             + " resource \"dynamoworkermetadatas\"")
                     .build()),
+            "get, list and watch",
             KubeRoster.METADATA,
             "dynamo",
             "https://127.0.0.1:6443/");
@@ -116,18 +117,20 @@ class KubeRosterTest {
         .contains("cannot list resource \"dynamoworkermetadatas\"")
         .contains("get, list and watch on dynamoworkermetadatas.nvidia.com in namespace dynamo");
     var missing =
-        KubeRoster.Failure.of(
+        ApiFailure.of(
             new KubernetesClientException(
                 new io.fabric8.kubernetes.api.model.StatusBuilder().withCode(404).build()),
+            "get, list and watch",
             KubeRoster.METADATA,
             "dynamo",
             "https://127.0.0.1:6443/");
     assertThat(missing.reason()).isEqualTo("not_found");
     assertThat(missing.message()).contains("CRD is not installed");
     var away =
-        KubeRoster.Failure.of(
+        ApiFailure.of(
             new KubernetesClientException(
                 "Operation failed", new java.net.ConnectException("Connection refused")),
+            "get, list and watch",
             KubeRoster.SLICES,
             "dynamo",
             "https://127.0.0.1:6443/");

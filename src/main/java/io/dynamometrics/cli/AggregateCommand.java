@@ -189,6 +189,7 @@ final class AggregateCommand implements Callable<Integer> {
                 "shutdown"));
     try {
       stop.await();
+      Logger.getLogger(AggregateCommand.class.getName()).info("stopping (SIGTERM or SIGINT)");
     } finally {
       // The caller stops everything when this returns; let the hook return right after that.
       Thread.ofPlatform()

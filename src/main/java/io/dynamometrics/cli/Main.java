@@ -7,6 +7,14 @@ import picocli.CommandLine;
  * Entry point: parses the command line and turns user mistakes into one clear line and exit code 2.
  */
 public final class Main {
+  /** {@link io.dynamometrics.log.ServiceLogManager}, named: loading it would start logging. */
+  static final String LOG_MANAGER = "io.dynamometrics.log.ServiceLogManager";
+
+  static {
+    // before anything makes a logger, which fixes the log manager for good
+    System.setProperty("java.util.logging.manager", LOG_MANAGER);
+  }
+
   private Main() {}
 
   public static void main(String[] args) {

@@ -96,6 +96,9 @@ class KubeElectionIT {
     a.destroy();
     awaitLeader(portB, 1, Duration.ofSeconds(12));
     assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    // logged while stopping, after the JVM's shutdown began
+    assertThat(Files.readString(Jar.LOGS.resolve("k8s/election-a.log")))
+        .contains("gave up the Lease default/" + LEASE);
     String idB = identity("k8s/election-b");
     assertThat(holder(kube)).isEqualTo(idB);
 

@@ -89,7 +89,8 @@ class KubeElectionIT {
                     .contains("standing by: " + idA + " holds the Lease default/" + LEASE));
     assertThat(leader(portB)).isZero();
     assertThat(leader(portA)).isEqualTo(1);
-    assertThat(Jar.get(portB, "/readyz").body()).isEqualTo("ready\n");
+    // a standby is ready once its first poll is done: the chart's rollout waits for that
+    Jar.await(portB, "/readyz", r -> r.equals("ready\n"), Duration.ofSeconds(30));
 
     // a clean stop gives the Lease up: B leads at its next round (2 s), where a Lease left held
     // would keep it waiting 15 s

@@ -215,6 +215,23 @@ class KubeDiscoveryIT {
     } else if (atLeast(v, 1, 3)) {
       env.put("DYN_EVENT_PLANE", "nats");
     }
-    return new PushedLoadIT.Pusher(v, env, ns, pod.getMetadata().getName());
+    String name = pod.getMetadata().getName();
+    try {
+      return new PushedLoadIT.Pusher(v, env, ns, name);
+    } catch (AssertionError e) {
+      // At times (about one CI-like run in five) a 1.6 worker under Kubernetes discovery never
+      // finishes starting: no id within 90 s, before it has any exchange with the service. The
+      // test is about the service, so such a worker is started once more, and said so.
+      if (!String.valueOf(e.getMessage()).contains(", got nothing")) {
+        throw e;
+      }
+      System.out.println(
+          "KubeDiscoveryIT: the "
+              + v
+              + " worker of pod "
+              + name
+              + " did not start; starting it again");
+      return new PushedLoadIT.Pusher(v, env, ns, name + "-again");
+    }
   }
 }

@@ -53,10 +53,13 @@ class KubeElectionIT {
     Jar.await(port, "/metrics", m -> sum(m, "dynamo_metrics_leader") == value, within);
   }
 
-  /** The identity a replica leads under, from its log. */
-  private static String identity(String log) throws Exception {
-    Matcher m = LEADING.matcher(Files.readString(Jar.LOGS.resolve(log + ".log")));
-    assertThat(m.find()).as("%s logs that it leads", log).isTrue();
+  /** The identity a replica leads under, from its log (the line may follow the gauge). */
+  private static String identity(String log) {
+    Path file = Jar.LOGS.resolve(log + ".log");
+    Matcher m =
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> LEADING.matcher(Files.readString(file)), Matcher::find);
     return m.group(1);
   }
 

@@ -71,8 +71,18 @@ class StackIT {
         .contains("SUCCESS");
     assertThat(run(promtool, "check", "config", "deploy/prometheus/remote-write-example.yml"))
         .contains("SUCCESS");
+    List<String> alerts =
+        java.util.regex.Pattern.compile("(?m)^\\s*- alert: (\\w+)$")
+            .matcher(Files.readString(Path.of("deploy/prometheus/alerts.yml")))
+            .results()
+            .map(m -> m.group(1))
+            .toList();
+    assertThat(alerts).hasSizeGreaterThan(10);
     assertThat(run(promtool, "check", "rules", "deploy/prometheus/alerts.yml"))
-        .contains("SUCCESS: 14 rules found");
+        .contains("SUCCESS: " + alerts.size() + " rules found");
+    // every alert has a unit test of its own
+    String tests = Files.readString(Path.of("deploy/prometheus/tests/alerts_test.yml"));
+    assertThat(alerts).allMatch(a -> tests.contains("alertname: " + a + "\n"), "is tested");
     assertThat(run(promtool, "test", "rules", "deploy/prometheus/tests/alerts_test.yml"))
         .contains("SUCCESS");
   }

@@ -133,7 +133,9 @@ final class AggregateCommand implements Callable<Integer> {
         List<String> namespaces = discovery.namespaces(client);
         registrations = service.kubernetes(client, poll.namespace, namespaces);
         if (standby) {
-          kubeElection = service.kubeElection(client, discovery.lease(poll.namespace));
+          kubeElection =
+              service.kubeElection(
+                  client, DiscoveryOptions.ownNamespace(client), discovery.lease(poll.namespace));
           try {
             kubeElection.start();
           } catch (IllegalStateException e) { // the Lease refused: its message says what to grant

@@ -156,7 +156,12 @@ final class DiscoveryOptions {
       }
       return List.copyOf(kubeNamespaces);
     }
+    return List.of(ownNamespace(client));
+  }
+
+  /** The service's own namespace in a pod, else the KUBECONFIG context's, else 'default'. */
+  static String ownNamespace(KubernetesClient client) {
     String own = client.getNamespace();
-    return List.of(own == null || own.isBlank() ? "default" : own);
+    return own == null || own.isBlank() ? "default" : own;
   }
 }

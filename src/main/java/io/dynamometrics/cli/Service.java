@@ -269,14 +269,13 @@ final class Service implements AutoCloseable {
   }
 
   /**
-   * The replicas' election through the Lease {@code name} in the client's namespace (the service's
-   * own in a pod); started by the caller.
+   * The replicas' election through the Lease {@code name} in {@code namespace}; started by the
+   * caller.
    */
-  KubeElection kubeElection(KubernetesClient client, String name) {
-    String ns = client.getNamespace();
+  KubeElection kubeElection(KubernetesClient client, String namespace, String name) {
     return new KubeElection(
         client,
-        ns == null || ns.isBlank() ? "default" : ns,
+        namespace,
         name,
         KubeElection.identity(),
         Duration.ofSeconds(15),

@@ -4,9 +4,11 @@ import io.dynamometrics.log.Field;
 import io.dynamometrics.log.Log;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseList;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseSpec;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -44,24 +46,22 @@ public final class KubeElection implements BooleanSupplier, AutoCloseable {
     void update(Lease lease);
 
     static Leases of(KubernetesClient client, String namespace, String name) {
+      NonNamespaceOperation<Lease, LeaseList, Resource<Lease>> there =
+          client.leases().inNamespace(namespace);
       return new Leases() {
-        private Resource<Lease> resource() {
-          return client.leases().inNamespace(namespace).withName(name);
-        }
-
         @Override
         public Lease get() {
-          return resource().get();
+          return there.withName(name).get();
         }
 
         @Override
         public void create(Lease lease) {
-          client.leases().inNamespace(namespace).resource(lease).create();
+          there.resource(lease).create();
         }
 
         @Override
         public void update(Lease lease) {
-          client.leases().inNamespace(namespace).resource(lease).update();
+          there.resource(lease).update();
         }
       };
     }

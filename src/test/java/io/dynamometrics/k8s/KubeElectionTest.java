@@ -45,7 +45,7 @@ class KubeElectionTest {
     @Override
     public synchronized Lease get() {
       reachable();
-      return lease == null ? null : copy(lease);
+      return lease == null ? null : Serialization.clone(lease);
     }
 
     @Override
@@ -76,13 +76,9 @@ class KubeElectionTest {
     }
 
     private void put(Lease l) {
-      Lease stored = copy(l);
+      Lease stored = Serialization.clone(l);
       stored.getMetadata().setResourceVersion(Long.toString(++version));
       lease = stored;
-    }
-
-    private static Lease copy(Lease l) {
-      return Serialization.clone(l);
     }
 
     synchronized Lease lease() {
